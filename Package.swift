@@ -1,0 +1,43 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "EmbeddingGemma",
+    platforms: [.macOS(.v13), .iOS(.v16)],
+    products: [
+        .library(name: "EmbeddingGemma", targets: ["EmbeddingGemma"]),
+        .executable(name: "gemma-embed", targets: ["gemma-embed"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // OpenBLAS on Linux (Debian: libopenblas-dev). Apple platforms use Accelerate instead.
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(
+            name: "EmbeddingGemma",
+            dependencies: [
+                .target(name: "COpenBLAS", condition: .when(platforms: [.linux])),
+            ]
+        ),
+        .executableTarget(
+            name: "gemma-embed",
+            dependencies: [
+                "EmbeddingGemma",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "EmbeddingGemmaTests",
+            dependencies: ["EmbeddingGemma"]
+        ),
+        .testTarget(
+            name: "EmbeddingGemmaModelTests",
+            dependencies: ["EmbeddingGemma"]
+        ),
+    ]
+)
