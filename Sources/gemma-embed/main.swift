@@ -1,18 +1,23 @@
 import EmbeddingGemma
 import Foundation
 let t0 = Date()
-let tok = try GemmaTokenizer(contentsOf: CommandLine.arguments[1])
-FileHandle.standardError.write("load \(Date().timeIntervalSince(t0))\n".data(using: .utf8)!)
-let lines = try String(contentsOfFile: CommandLine.arguments[2], encoding: .utf8).split(separator: "\n")
-var ok = 0, bad = 0
-let t1 = Date()
+let model = try EmbeddingModel()
+print("load", Date().timeIntervalSince(t0))
+let q = try model.encodeQuery("Which planet is known as the Red Planet?")
+let docs = try model.encodeDocument(["Venus is often called Earth's twin because of its similar size and proximity.", "Mars, known for its reddish appearance, is often referred to as the Red Planet.", "Jupiter, the largest planet in our solar system, has a prominent red spot.", "Saturn, famous for its rings, is sometimes mistaken for the red planet."])
+print(try model.similarity([q], docs))
+let lines = try String(contentsOfFile: "/work/shared/golden/corpus.jsonl", encoding: .utf8).split(separator: "\n")
+var texts: [String] = [], prompts: [Prompt] = [], refs: [[Float]] = []
 for line in lines {
   let obj = try JSONSerialization.jsonObject(with: line.data(using: .utf8)!) as! [String: Any]
-  let text = obj["text"] as! String
-  var prompt = (obj["prompt"] as? String) ?? ""
-  let ids = (obj["input_ids"] as! [Int])
-  var got = tok.encode(prompt + text)
-  if got.count > 2048 { got = Array(got[0..<2047]) + [1] }
-  if got == ids { ok += 1 } else { bad += 1; if bad < 6 { print("MISMATCH", text.prefix(80).debugDescription, got.prefix(30), ids.prefix(30)) } }
+  texts.append(obj["text"] as! String)
+  prompts.append(.literal((obj["prompt"] as? String) ?? ""))
+  let d = Data(base64Encoded: obj["embedding_b64"] as! String)!
+  refs.append(d.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) })
 }
-print("ok \(ok) bad \(bad) time \(Date().timeIntervalSince(t1))")
+let t1 = Date()
+let embs = try model.embed(texts, prompts: prompts)
+print("corpus time", Date().timeIntervalSince(t1))
+var worst: Float = 1
+for (i, e) in embs.enumerated() { let c = try model.similarity([e.vector], [refs[i]])[0][0]; if c < worst { worst = c }; if c < 0.99999 { print("LOW", i, e.tokenCount, c) } }
+print("worst", worst)

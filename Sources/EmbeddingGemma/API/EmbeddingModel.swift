@@ -1,0 +1,223 @@
+/// EmbeddingGemma: text in, normalised embedding vectors out, with an API shaped like
+/// sentence-transformers' `SentenceTransformer`.
+///
+/// ```swift
+/// let model = try EmbeddingModel()                       // the fetched model, or $EMBEDDINGGEMMA_MODEL
+/// let query = try model.encodeQuery("Which planet is known as the Red Planet?")
+/// let docs = try model.encodeDocument(["Mars, known for its reddish appearance, ..."])
+/// let scores = try model.similarity([query], docs)
+/// ```
+///
+/// A model is immutable once loaded and safe to share between threads and tasks.
+public final class EmbeddingModel: Sendable {
+    /// Matryoshka sizes the model was trained for.
+    public static let supportedDimensions = [768, 512, 256, 128]
+
+    /// The model folder with its configuration and prompts.
+    public let folder: ModelFolder
+    /// The tokenizer.
+    public let tokenizer: GemmaTokenizer
+    let encoder: GemmaEncoder
+    let head: EmbeddingHead
+
+    /// Tokens per encoder pass: bounds activation memory for large batches.
+    static let tokensPerPass = 4096
+
+    /// Loads a model.
+    /// - Parameter path: a sentence-transformers folder, a Hugging Face Hub id present in the
+    ///   local Hugging Face cache (`google/embeddinggemma-300m`), or nil for `$EMBEDDINGGEMMA_MODEL`
+    ///   and then `~/.cache/embeddinggemma/embeddinggemma-300m`.
+    public convenience init(path: String? = nil) throws(EmbeddingGemmaError) {
+        let resolved = try ModelLocation.resolve(path)
+        try self.init(folder: ModelFolder(path: resolved))
+    }
+
+    /// Loads the weights and tokenizer of a validated folder.
+    public init(folder: ModelFolder) throws(EmbeddingGemmaError) {
+        self.folder = folder
+        tokenizer = try GemmaTokenizer(contentsOf: folder.path + "/tokenizer.json")
+        let weights = try SafeTensorsFile(path: folder.path + "/model.safetensors")
+        encoder = try GemmaEncoder(file: weights, config: folder.config)
+        head = try EmbeddingHead(folder: folder)
+    }
+
+    /// Named prompts of the model.
+    public var prompts: [String: String] { folder.prompts }
+
+    /// Width of a full embedding (768).
+    public var dimensions: Int { head.outputWidth }
+
+    /// Longest input in tokens, `<bos>` and `<eos>` included (2048).
+    public var maxSequenceLength: Int { folder.maxSequenceLength }
+
+    /// The literal prefix `prompt` stands for.
+    /// - Throws: ``EmbeddingGemmaError/unknownPrompt(name:available:)`` for an undefined name.
+    public func promptText(_ prompt: Prompt) throws(EmbeddingGemmaError) -> String {
+        switch prompt {
+        case .none: return ""
+        case .literal(let text): return text
+        case .named(let name):
+            guard let text = folder.prompts[name] else {
+                throw .unknownPrompt(name: name, available: Array(folder.prompts.keys))
+            }
+            return text
+        }
+    }
+
+    /// The document prompt with `title` in place of `none` (`title: {title} | text: `).
+    public func documentPrompt(title: String?) throws(EmbeddingGemmaError) -> Prompt {
+        let base = try promptText(.named("document"))
+        guard let title, !title.isEmpty else { return .literal(base) }
+        let placeholder = "title: none"
+        guard base.hasPrefix(placeholder) else { return .literal(base) }
+        return .literal("title: " + title + base.dropFirst(placeholder.count))
+    }
+
+    /// Token ids the model sees for `text` under `prompt`: `<bos>`, prompt and text, `<eos>`,
+    /// cut to ``maxSequenceLength`` (keeping `<eos>` last) unless `truncation` is `.error`.
+    public func tokenize(_ text: String, prompt: Prompt = .none, truncation: TruncationPolicy = .truncate) throws(EmbeddingGemmaError) -> [Int] {
+        try prepare([text], prompt: prompt, truncation: truncation)[0].ids.map(Int.init)
+    }
+
+    /// Embeds `texts`.
+    /// - Parameters:
+    ///   - prompt: prefix for every text (none by default, as in the reference).
+    ///   - dimensions: 768, 512, 256 or 128 (Matryoshka: truncated, then renormalised); nil for 768.
+    ///   - truncation: what to do with texts over the token limit.
+    /// - Returns: one unit vector per text, in order.
+    public func encode(
+        _ texts: [String], prompt: Prompt = .none, dimensions: Int? = nil, truncation: TruncationPolicy = .truncate
+    ) throws(EmbeddingGemmaError) -> [[Float]] {
+        try embed(texts, prompts: Array(repeating: prompt, count: texts.count), dimensions: dimensions, truncation: truncation)
+            .map(\.vector)
+    }
+
+    /// Embeds one text. See ``encode(_:prompt:dimensions:truncation:)-(String...)``.
+    public func encode(
+        _ text: String, prompt: Prompt = .none, dimensions: Int? = nil, truncation: TruncationPolicy = .truncate
+    ) throws(EmbeddingGemmaError) -> [Float] {
+        try encode([text], prompt: prompt, dimensions: dimensions, truncation: truncation)[0]
+    }
+
+    /// Embeds search queries with the `query` prompt (`task: search result | query: `).
+    public func encodeQuery(_ queries: [String], dimensions: Int? = nil) throws(EmbeddingGemmaError) -> [[Float]] {
+        try encode(queries, prompt: .named("query"), dimensions: dimensions)
+    }
+
+    /// Embeds one search query with the `query` prompt.
+    public func encodeQuery(_ query: String, dimensions: Int? = nil) throws(EmbeddingGemmaError) -> [Float] {
+        try encode(query, prompt: .named("query"), dimensions: dimensions)
+    }
+
+    /// Embeds documents with the `document` prompt (`title: none | text: `, or the given title).
+    public func encodeDocument(_ documents: [String], title: String? = nil, dimensions: Int? = nil) throws(EmbeddingGemmaError) -> [[Float]] {
+        try encode(documents, prompt: documentPrompt(title: title), dimensions: dimensions)
+    }
+
+    /// Embeds one document with the `document` prompt.
+    public func encodeDocument(_ document: String, title: String? = nil, dimensions: Int? = nil) throws(EmbeddingGemmaError) -> [Float] {
+        try encode(document, prompt: documentPrompt(title: title), dimensions: dimensions)
+    }
+
+    /// Embeds `texts`, each with its own prompt, and reports token counts and truncation.
+    public func embed(
+        _ texts: [String], prompts: [Prompt], dimensions: Int? = nil, truncation: TruncationPolicy = .truncate
+    ) throws(EmbeddingGemmaError) -> [Embedding] {
+        guard texts.count == prompts.count else {
+            throw .invalidInput("\(texts.count) texts but \(prompts.count) prompts")
+        }
+        let width = try Self.checkDimensions(dimensions, full: head.outputWidth)
+        var inputs: [PreparedInput] = []
+        inputs.reserveCapacity(texts.count)
+        for (index, (text, prompt)) in zip(texts, prompts).enumerated() {
+            var prepared = try prepare([text], prompt: prompt, truncation: truncation)[0]
+            if truncation == .error, prepared.originalCount > prepared.ids.count {
+                throw .inputTooLong(index: index, tokens: prepared.originalCount, limit: maxSequenceLength)
+            }
+            prepared.index = index
+            inputs.append(prepared)
+        }
+        var results = [Embedding?](repeating: nil, count: texts.count)
+        var start = 0
+        while start < inputs.count {
+            var end = start
+            var tokens = 0
+            while end < inputs.count, end == start || tokens + inputs[end].ids.count <= Self.tokensPerPass {
+                tokens += inputs[end].ids.count
+                end += 1
+            }
+            let pass = inputs[start..<end]
+            let vectors = run(pass.map(\.ids))
+            for (input, vector) in zip(pass, vectors) {
+                let cut = width == vector.count ? vector : VectorMath.normalized(Array(vector.prefix(width)))
+                results[input.index] = Embedding(vector: cut, tokenCount: input.ids.count, originalTokenCount: input.originalCount)
+            }
+            start = end
+        }
+        return results.compactMap { $0 }
+    }
+
+    /// Cosine similarity of every `a` with every `b` (`[a.count][b.count]`).
+    /// - Throws: ``EmbeddingGemmaError/invalidInput(_:)`` when vector lengths differ.
+    public func similarity(_ a: [[Float]], _ b: [[Float]]) throws(EmbeddingGemmaError) -> [[Float]] {
+        try Self.similarity(a, b)
+    }
+
+    /// Cosine similarity of every `a` with every `b` (`[a.count][b.count]`).
+    public static func similarity(_ a: [[Float]], _ b: [[Float]]) throws(EmbeddingGemmaError) -> [[Float]] {
+        var rows: [[Float]] = []
+        for x in a {
+            var row: [Float] = []
+            for y in b {
+                guard x.count == y.count else {
+                    throw .invalidInput("cannot compare vectors of \(x.count) and \(y.count) dimensions")
+                }
+                row.append(VectorMath.cosine(x, y))
+            }
+            rows.append(row)
+        }
+        return rows
+    }
+
+    /// Validates a Matryoshka size; nil means the full width.
+    static func checkDimensions(_ dimensions: Int?, full: Int) throws(EmbeddingGemmaError) -> Int {
+        guard let dimensions else { return full }
+        let supported = supportedDimensions.filter { $0 <= full }
+        guard supported.contains(dimensions) else {
+            throw .unsupportedDimensions(dimensions, supported: supported)
+        }
+        return dimensions
+    }
+
+    struct PreparedInput {
+        var ids: [Int32]
+        var originalCount: Int
+        var index = 0
+    }
+
+    private func prepare(_ texts: [String], prompt: Prompt, truncation: TruncationPolicy) throws(EmbeddingGemmaError) -> [PreparedInput] {
+        let prefix = try promptText(prompt)
+        let limit = maxSequenceLength
+        var prepared: [PreparedInput] = []
+        for text in texts {
+            var ids = tokenizer.encodeIds(prefix + text)
+            let original = ids.count
+            if ids.count > limit {
+                ids.removeSubrange((limit - 1)..<(ids.count - 1))
+            }
+            for id in ids where Int(id) >= folder.config.vocabSize {
+                let piece = tokenizer.piece(for: Int(id)) ?? "?"
+                throw .invalidInput("the text contains the token \(piece) (id \(id)), which this text-only model has no embedding for")
+            }
+            prepared.append(PreparedInput(ids: ids, originalCount: original))
+        }
+        return prepared
+    }
+
+    /// Encoder and head over one pass of tokenized sequences.
+    func run(_ sequences: [[Int32]]) -> [[Float]] {
+        let lengths = sequences.map(\.count)
+        let hidden = encoder.forward(tokens: sequences.flatMap { $0 }, lengths: lengths)
+        return head.apply(hidden: hidden, lengths: lengths)
+    }
+}

@@ -1,0 +1,212 @@
+/// The Gemma 3 text backbone run as a bidirectional encoder.
+///
+/// A batch is packed into one `[tokens × hidden]` matrix without padding, so every linear layer
+/// is a single matrix product over all tokens of all sequences; attention runs per sequence on
+/// its slice. Sliding-window layers attend over |i − j| ≤ `slidingRadius`, full layers over the
+/// whole sequence.
+struct GemmaEncoder: Sendable {
+    let config: GemmaConfig
+    private let embedding: FloatStorage
+    private let layers: [GemmaLayerWeights]
+    private let finalNorm: FloatStorage
+    private let localRotary: RotaryTable
+    private let globalRotary: RotaryTable
+    private let embeddingScale: Float
+    private let attentionScale: Float
+
+    /// Query rows per attention block: bounds the score matrix to `block × keys`.
+    private static let attentionBlock = 128
+
+    /// Loads the backbone weights of `file` and checks them against `config`.
+    init(file: SafeTensorsFile, config: GemmaConfig) throws(EmbeddingGemmaError) {
+        self.config = config
+        let prefix: String
+        if file.tensors["embed_tokens.weight"] != nil {
+            prefix = ""
+        } else if file.tensors["model.embed_tokens.weight"] != nil {
+            prefix = "model."
+        } else {
+            throw .corruptModelFile(path: file.path, reason: "no embed_tokens.weight tensor: not a Gemma 3 text model")
+        }
+        embedding = try file.floats(prefix + "embed_tokens.weight", shape: [config.vocabSize, config.hiddenSize])
+        var layers: [GemmaLayerWeights] = []
+        for index in 0..<config.numHiddenLayers {
+            layers.append(try GemmaLayerWeights(layer: index, from: file, config: config, prefix: prefix))
+        }
+        self.layers = layers
+        let rawNorm = try file.floats(prefix + "norm.weight", shape: [config.hiddenSize])
+        finalNorm = FloatStorage(count: config.hiddenSize) { out in
+            for i in 0..<config.hiddenSize { out[i] = 1 + rawNorm.pointer[i] }
+        }
+        localRotary = RotaryTable(base: config.ropeLocalBaseFreq, headDim: config.headDim, positions: config.maxPositionEmbeddings)
+        globalRotary = RotaryTable(base: config.ropeTheta, headDim: config.headDim, positions: config.maxPositionEmbeddings)
+        embeddingScale = Float(Double(config.hiddenSize).squareRoot())
+        attentionScale = Float(1 / config.queryPreAttnScalar.squareRoot())
+    }
+
+    /// Runs the encoder over packed sequences.
+    /// - Parameters:
+    ///   - tokens: every sequence's ids, concatenated; each id must be in `0..<vocabSize`.
+    ///   - lengths: the length of each sequence (each ≤ `maxPositionEmbeddings`).
+    ///   - layerCount: number of layers to run (all by default; fewer for layer-by-layer checks).
+    ///   - applyFinalNorm: whether to apply the final RMSNorm.
+    /// - Returns: hidden states `[tokens × hidden]`.
+    func forward(tokens: [Int32], lengths: [Int], layerCount: Int? = nil, applyFinalNorm: Bool = true) -> [Float] {
+        let n = tokens.count
+        let h = config.hiddenSize
+        let heads = config.numAttentionHeads
+        let kvHeads = config.numKeyValueHeads
+        let hd = config.headDim
+        let qWidth = heads * hd
+        let kvWidth = kvHeads * hd
+        let inter = config.intermediateSize
+        let eps = config.rmsNormEps
+
+        var positions = [Int32](repeating: 0, count: n)
+        var starts: [Int] = []
+        var offset = 0
+        for length in lengths {
+            starts.append(offset)
+            for p in 0..<length { positions[offset + p] = Int32(p) }
+            offset += length
+        }
+
+        var x = [Float](repeating: 0, count: n * h)
+        var normed = [Float](repeating: 0, count: n * max(h, qWidth))
+        var q = [Float](repeating: 0, count: n * qWidth)
+        var k = [Float](repeating: 0, count: n * kvWidth)
+        var v = [Float](repeating: 0, count: n * kvWidth)
+        var attention = [Float](repeating: 0, count: n * qWidth)
+        var gate = [Float](repeating: 0, count: n * inter)
+        var up = [Float](repeating: 0, count: n * inter)
+        let longest = lengths.max() ?? 0
+        var scores = [Float](repeating: 0, count: min(Self.attentionBlock, max(longest, 1)) * max(longest, 1))
+
+        // Token embeddings, scaled by sqrt(hidden).
+        x.withUnsafeMutableBufferPointer { xb in
+            guard let xp = xb.baseAddress else { return }
+            let table = embedding.pointer
+            let scale = embeddingScale
+            Parallel.forEachChunk(n, grain: 64) { range in
+                for t in range {
+                    let row = table + Int(tokens[t]) * h
+                    let out = xp + t * h
+                    for i in 0..<h { out[i] = row[i] * scale }
+                }
+            }
+        }
+
+        let runLayers = min(layerCount ?? layers.count, layers.count)
+        for layer in layers.prefix(runLayers) {
+            let rotary = layer.isFullAttention ? globalRotary : localRotary
+            x.withUnsafeMutableBufferPointer { xb in
+            normed.withUnsafeMutableBufferPointer { nb in
+            q.withUnsafeMutableBufferPointer { qb in
+            k.withUnsafeMutableBufferPointer { kb in
+            v.withUnsafeMutableBufferPointer { vb in
+            attention.withUnsafeMutableBufferPointer { ab in
+            gate.withUnsafeMutableBufferPointer { gb in
+            up.withUnsafeMutableBufferPointer { ub in
+            scores.withUnsafeMutableBufferPointer { sb in
+            positions.withUnsafeBufferPointer { pb in
+                guard let xp = xb.baseAddress, let np = nb.baseAddress, let qp = qb.baseAddress,
+                      let kp = kb.baseAddress, let vp = vb.baseAddress, let ap = ab.baseAddress,
+                      let gp = gb.baseAddress, let upp = ub.baseAddress, let sp = sb.baseAddress,
+                      let pp = pb.baseAddress else { return }
+
+                // Attention block.
+                Parallel.forEachChunk(n, grain: 32) { r in
+                    Kernels.rmsNorm(xp + r.lowerBound * h, into: np + r.lowerBound * h, rows: r.count, width: h,
+                                    scale: layer.inputNorm.pointer, eps: eps)
+                }
+                Matmul.linear(np, rows: n, inFeatures: h, weight: layer.query.pointer, outFeatures: qWidth, into: qp)
+                Matmul.linear(np, rows: n, inFeatures: h, weight: layer.key.pointer, outFeatures: kvWidth, into: kp)
+                Matmul.linear(np, rows: n, inFeatures: h, weight: layer.value.pointer, outFeatures: kvWidth, into: vp)
+                Parallel.forEachChunk(n, grain: 32) { r in
+                    let lo = r.lowerBound
+                    Kernels.rmsNorm(qp + lo * qWidth, into: qp + lo * qWidth, rows: r.count * heads, width: hd,
+                                    scale: layer.queryNorm.pointer, eps: eps)
+                    Kernels.rmsNorm(kp + lo * kvWidth, into: kp + lo * kvWidth, rows: r.count * kvHeads, width: hd,
+                                    scale: layer.keyNorm.pointer, eps: eps)
+                    Kernels.rope(qp + lo * qWidth, rows: r.count, heads: heads, headDim: hd, rowStride: qWidth,
+                                 positions: pp + lo, cos: rotary.cos.pointer, sin: rotary.sin.pointer)
+                    Kernels.rope(kp + lo * kvWidth, rows: r.count, heads: kvHeads, headDim: hd, rowStride: kvWidth,
+                                 positions: pp + lo, cos: rotary.cos.pointer, sin: rotary.sin.pointer)
+                }
+                for (s, length) in zip(starts, lengths) {
+                    attend(q: qp + s * qWidth, k: kp + s * kvWidth, v: vp + s * kvWidth, out: ap + s * qWidth,
+                           length: length, fullAttention: layer.isFullAttention, scores: sp)
+                }
+                Matmul.linear(ap, rows: n, inFeatures: qWidth, weight: layer.output.pointer, outFeatures: h, into: np)
+                Parallel.forEachChunk(n, grain: 32) { r in
+                    Kernels.addRMSNorm(np + r.lowerBound * h, to: xp + r.lowerBound * h, rows: r.count, width: h,
+                                       scale: layer.postAttentionNorm.pointer, eps: eps)
+                    Kernels.rmsNorm(xp + r.lowerBound * h, into: np + r.lowerBound * h, rows: r.count, width: h,
+                                    scale: layer.preFeedforwardNorm.pointer, eps: eps)
+                }
+
+                // Feed-forward block.
+                Matmul.linear(np, rows: n, inFeatures: h, weight: layer.gate.pointer, outFeatures: inter, into: gp)
+                Matmul.linear(np, rows: n, inFeatures: h, weight: layer.up.pointer, outFeatures: inter, into: upp)
+                Parallel.forEachChunk(n, grain: 16) { r in
+                    Kernels.geluMultiply(gp + r.lowerBound * inter, upp + r.lowerBound * inter, count: r.count * inter)
+                }
+                Matmul.linear(gp, rows: n, inFeatures: inter, weight: layer.down.pointer, outFeatures: h, into: np)
+                Parallel.forEachChunk(n, grain: 32) { r in
+                    Kernels.addRMSNorm(np + r.lowerBound * h, to: xp + r.lowerBound * h, rows: r.count, width: h,
+                                       scale: layer.postFeedforwardNorm.pointer, eps: eps)
+                }
+            }}}}}}}}}}
+        }
+
+        if applyFinalNorm {
+            x.withUnsafeMutableBufferPointer { xb in
+                guard let xp = xb.baseAddress else { return }
+                Parallel.forEachChunk(n, grain: 32) { r in
+                    Kernels.rmsNorm(xp + r.lowerBound * h, into: xp + r.lowerBound * h, rows: r.count, width: h,
+                                    scale: finalNorm.pointer, eps: eps)
+                }
+            }
+        }
+        return x
+    }
+
+    /// Bidirectional attention for one sequence of `length` tokens, block by block of queries.
+    /// Sliding layers only compute the band of keys within `slidingRadius` of each block.
+    private func attend(
+        q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+        out: UnsafeMutablePointer<Float>, length: Int, fullAttention: Bool, scores: UnsafeMutablePointer<Float>
+    ) {
+        let heads = config.numAttentionHeads
+        let kvHeads = config.numKeyValueHeads
+        let group = heads / kvHeads
+        let hd = config.headDim
+        let qWidth = heads * hd
+        let kvWidth = kvHeads * hd
+        let radius = fullAttention ? length : config.slidingRadius
+        var t0 = 0
+        while t0 < length {
+            let t1 = min(length, t0 + Self.attentionBlock)
+            let k0 = max(0, t0 - radius)
+            let k1 = min(length, t1 + radius)
+            let keys = k1 - k0
+            for head in 0..<heads {
+                let kvHead = head / group
+                Matmul.multiplyTransposed(
+                    q + t0 * qWidth + head * hd, lda: qWidth,
+                    k + k0 * kvWidth + kvHead * hd, ldb: kvWidth,
+                    into: scores, ldc: keys, m: t1 - t0, n: keys, k: hd, alpha: attentionScale)
+                for i in t0..<t1 {
+                    let lower = max(0, i - radius) - k0
+                    let upper = min(length, i + radius + 1) - k0
+                    Kernels.softmax(scores + (i - t0) * keys, count: keys, lower: lower, upper: upper)
+                }
+                Matmul.multiply(
+                    scores, lda: keys,
+                    v + k0 * kvWidth + kvHead * hd, ldb: kvWidth,
+                    into: out + t0 * qWidth + head * hd, ldc: qWidth, m: t1 - t0, n: hd, k: keys)
+            }
+            t0 = t1
+        }
+    }
+}

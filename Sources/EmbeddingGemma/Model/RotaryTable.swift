@@ -1,0 +1,26 @@
+import Foundation
+
+/// Precomputed cos/sin of rotary position embeddings for one base frequency.
+struct RotaryTable: Sendable {
+    /// `[positions × headDim/2]` cosines.
+    let cos: FloatStorage
+    /// `[positions × headDim/2]` sines.
+    let sin: FloatStorage
+
+    /// Tables for positions `0..<positions`, following the reference: inverse frequencies
+    /// `base^(-2i/headDim)` and angles `position · inverseFrequency`, both in float32.
+    init(base: Double, headDim: Int, positions: Int) {
+        let half = headDim / 2
+        let inverse = (0..<half).map { i in Float(1.0 / pow(base, Double(2 * i) / Double(headDim))) }
+        cos = FloatStorage(count: positions * half) { out in
+            for p in 0..<positions {
+                for i in 0..<half { out[p * half + i] = Float(Foundation.cos(Double(Float(p) * inverse[i]))) }
+            }
+        }
+        sin = FloatStorage(count: positions * half) { out in
+            for p in 0..<positions {
+                for i in 0..<half { out[p * half + i] = Float(Foundation.sin(Double(Float(p) * inverse[i]))) }
+            }
+        }
+    }
+}

@@ -1,0 +1,42 @@
+/// A read-only float32 array, either viewed directly in a memory-mapped file (float32 weights,
+/// no copy) or owned (weights converted from float16/bfloat16, or derived at load).
+final class FloatStorage: @unchecked Sendable {
+    /// First element.
+    let pointer: UnsafePointer<Float>
+    /// Number of elements.
+    let count: Int
+    private let owner: AnyObject?
+    private let owned: UnsafeMutablePointer<Float>?
+
+    /// A view into `file`, which stays mapped while this storage lives.
+    init(mapped file: MappedFile, pointer: UnsafePointer<Float>, count: Int) {
+        self.pointer = pointer
+        self.count = count
+        owner = file
+        owned = nil
+    }
+
+    /// Owned storage filled by `initialize`, which receives an uninitialized buffer of `count` floats.
+    init(count: Int, initialize: (UnsafeMutableBufferPointer<Float>) -> Void) {
+        let memory = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+        initialize(UnsafeMutableBufferPointer(start: memory, count: count))
+        pointer = UnsafePointer(memory)
+        self.count = count
+        owner = nil
+        owned = memory
+    }
+
+    /// Owned copy of `values`.
+    convenience init(_ values: [Float]) {
+        self.init(count: values.count) { buffer in
+            for i in 0..<values.count { buffer[i] = values[i] }
+        }
+    }
+
+    deinit {
+        owned?.deallocate()
+    }
+
+    /// The elements as a buffer.
+    var buffer: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: pointer, count: count) }
+}

@@ -1,0 +1,17 @@
+/// Element types a safetensors file may declare that this engine can read.
+public enum TensorDType: String, Sendable, CaseIterable {
+    /// IEEE 754 single precision.
+    case float32 = "F32"
+    /// IEEE 754 half precision (converted to float32 on load).
+    case float16 = "F16"
+    /// bfloat16 (converted to float32 on load).
+    case bfloat16 = "BF16"
+
+    /// Size of one element in bytes.
+    public var byteSize: Int {
+        switch self {
+        case .float32: return 4
+        case .float16, .bfloat16: return 2
+        }
+    }
+}
