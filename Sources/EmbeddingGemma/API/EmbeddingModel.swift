@@ -58,7 +58,7 @@ public final class EmbeddingModel: Sendable {
         case .literal(let text): return text
         case .named(let name):
             guard let text = folder.prompts[name] else {
-                throw .unknownPrompt(name: name, available: Array(folder.prompts.keys))
+                throw .unknownPrompt(name: name, available: folder.prompts.keys.sorted())
             }
             return text
         }

@@ -15,7 +15,7 @@ struct GemmaEncoder: Sendable {
     private let attentionScale: Float
 
     /// Query rows per attention block: bounds the score matrix to `block × keys`.
-    private static let attentionBlock = 128
+    var attentionBlock = 128
 
     /// Loads the backbone weights of `file` and checks them against `config`.
     init(file: SafeTensorsFile, config: GemmaConfig) throws(EmbeddingGemmaError) {
@@ -80,7 +80,7 @@ struct GemmaEncoder: Sendable {
         var gate = [Float](repeating: 0, count: n * inter)
         var up = [Float](repeating: 0, count: n * inter)
         let longest = lengths.max() ?? 0
-        var scores = [Float](repeating: 0, count: min(Self.attentionBlock, max(longest, 1)) * max(longest, 1))
+        var scores = [Float](repeating: 0, count: min(attentionBlock, max(longest, 1)) * max(longest, 1))
 
         // Token embeddings, scaled by sqrt(hidden).
         x.withUnsafeMutableBufferPointer { xb in
@@ -186,7 +186,7 @@ struct GemmaEncoder: Sendable {
         let radius = fullAttention ? length : config.slidingRadius
         var t0 = 0
         while t0 < length {
-            let t1 = min(length, t0 + Self.attentionBlock)
+            let t1 = min(length, t0 + attentionBlock)
             let k0 = max(0, t0 - radius)
             let k1 = min(length, t1 + radius)
             let keys = k1 - k0

@@ -37,6 +37,8 @@ final class FloatStorage: @unchecked Sendable {
         owned?.deallocate()
     }
 
-    /// The elements as a buffer.
-    var buffer: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: pointer, count: count) }
+    /// A copy of the elements (the storage stays alive for the copy).
+    var values: [Float] {
+        withExtendedLifetime(self) { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+    }
 }

@@ -1,0 +1,201 @@
+import ArgumentParser
+import EmbeddingGemma
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `gemma-embed bench`: the project's workloads W1–W5, release build, real model.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure throughput and latency on the standard workloads (W1 documents, W2 query, W3 corpus, W4 cold start, W5 long)."
+    )
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(name: .long, help: "Comma-separated workloads to run: w1,w2,w3,w4,w5.")
+    var workloads: String = "w1,w2,w3,w4,w5"
+
+    @Option(name: .long, help: "JSON Lines file with a \"text\" per line for W3 (e.g. ../shared/golden/tokenizer_cases.jsonl).")
+    var corpus: String?
+
+    @Option(name: .long, help: "Calls measured for W2.")
+    var queryCalls: Int = 50
+
+    @Flag(name: .long, help: "Print machine-readable JSON instead of a table.")
+    var json = false
+
+    func run() throws {
+        let selected = Set(workloads.lowercased().split(separator: ",").map(String.init))
+        let loadStart = Date()
+        let model = try modelOptions.load()
+        let loadSeconds = Date().timeIntervalSince(loadStart)
+        var results: [BenchResult] = []
+
+        if selected.contains("w1") {
+            let docs = Self.documents(model: model, count: 64, tokens: 256)
+            let tokens = try docs.reduce(0) { $0 + (try model.tokenize($1, prompt: .named("document")).count) }
+            _ = try model.encodeDocument(Array(docs.prefix(4)))
+            let seconds = try Self.time { _ = try model.encodeDocument(docs) }
+            let flops = Double(tokens) * Self.layerFlopsPerToken(model)
+            results.append(BenchResult(name: "W1 documents", detail: "64 × \(tokens / 64) tokens, document prompt, one batch",
+                                       metrics: [("texts/s", 64 / seconds), ("tokens/s", Double(tokens) / seconds),
+                                                 ("layer GFLOP/s", flops / seconds / 1e9), ("seconds", seconds)]))
+        }
+        if selected.contains("w2") {
+            let query = "red planet facts"
+            let tokens = try model.tokenize(query, prompt: .named("query")).count
+            for _ in 0..<3 { _ = try model.encodeQuery(query) }
+            var samples: [Double] = []
+            for _ in 0..<max(queryCalls, 1) {
+                samples.append(try Self.time { _ = try model.encodeQuery(query) })
+            }
+            samples.sort()
+            func percentile(_ p: Double) -> Double { samples[min(samples.count - 1, Int(Double(samples.count - 1) * p + 0.5))] }
+            results.append(BenchResult(name: "W2 query latency", detail: "\(tokens) tokens with the query prompt, \(samples.count) calls",
+                                       metrics: [("p50 ms", percentile(0.5) * 1000), ("p99 ms", percentile(0.99) * 1000)]))
+        }
+        if selected.contains("w3") {
+            if let corpus {
+                let texts = try Self.corpusTexts(corpus)
+                let seconds = try Self.time { _ = try model.encode(texts) }
+                results.append(BenchResult(name: "W3 mixed corpus", detail: "\(texts.count) texts from \(URL(fileURLWithPath: corpus).lastPathComponent), tokenization included",
+                                           metrics: [("texts/s", Double(texts.count) / seconds), ("seconds", seconds)]))
+            } else if !json {
+                print("W3 skipped: pass --corpus FILE (e.g. ../shared/golden/tokenizer_cases.jsonl)")
+            }
+        }
+        if selected.contains("w4") {
+            let seconds = try Self.coldStart(model: modelOptions.model)
+            results.append(BenchResult(name: "W4 cold start", detail: "process start to first vector: gemma-embed embed \"hello\"",
+                                       metrics: [("seconds", seconds)]))
+        }
+        if selected.contains("w5") {
+            let docs = Self.documents(model: model, count: 8, tokens: model.maxSequenceLength)
+            let tokens = try docs.reduce(0) { $0 + (try model.tokenize($1, prompt: .named("document")).count) }
+            let seconds = try Self.time { _ = try model.encodeDocument(docs) }
+            results.append(BenchResult(name: "W5 long", detail: "8 × \(tokens / 8) tokens",
+                                       metrics: [("tokens/s", Double(tokens) / seconds), ("seconds", seconds)]))
+        }
+
+        let rss = Self.peakResidentMegabytes()
+        let threads = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "\(ProcessInfo.processInfo.activeProcessorCount)"
+        if json {
+            var object: [String: Any] = [
+                "machine": Self.machine(), "threads": threads, "precision": "float32",
+                "load_seconds": loadSeconds, "peak_rss_mb": rss,
+            ]
+            object["workloads"] = results.map { r in
+                ["name": r.name, "detail": r.detail, "metrics": Dictionary(uniqueKeysWithValues: r.metrics.map { ($0.0, $0.1) })] as [String: Any]
+            }
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print("machine: \(Self.machine()); threads: \(threads); precision: float32; model load \(String(format: "%.2f", loadSeconds)) s")
+            for r in results {
+                let metrics = r.metrics.map { "\($0.0) \(String(format: "%.2f", $0.1))" }.joined(separator: ", ")
+                print("\(r.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(metrics)   [\(r.detail)]")
+            }
+            print("peak RSS: \(String(format: "%.0f", rss)) MB")
+        }
+    }
+
+    struct BenchResult {
+        var name: String
+        var detail: String
+        var metrics: [(String, Double)]
+    }
+
+    static func time(_ body: () throws -> Void) rethrows -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+
+    /// FLOPs of the layer matrix products per token (projections and MLP, attention excluded).
+    static func layerFlopsPerToken(_ model: EmbeddingModel) -> Double {
+        let c = model.folder.config
+        let q = c.numAttentionHeads * c.headDim
+        let kv = c.numKeyValueHeads * c.headDim
+        let perLayer = c.hiddenSize * (q + 2 * kv) + q * c.hiddenSize + 3 * c.hiddenSize * c.intermediateSize
+        return 2 * Double(perLayer) * Double(c.numHiddenLayers)
+    }
+
+    /// `count` deterministic English-like documents of about `tokens` tokens each (document prompt included).
+    static func documents(model: EmbeddingModel, count: Int, tokens: Int) -> [String] {
+        let words = ["system", "file", "network", "memory", "the", "of", "copy", "directory", "server", "cannot",
+                     "option", "invalid", "stream", "output", "read", "write", "error", "user", "time", "value",
+                     "search", "planet", "model", "vector", "query", "document", "red", "local", "private", "fast"]
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(state >> 33)
+        }
+        return (0..<count).map { _ in
+            let pool = (0..<(tokens * 2)).map { _ in words[next() % words.count] }
+            func length(_ n: Int) -> Int {
+                (try? model.tokenize(pool.prefix(n).joined(separator: " "), prompt: .named("document")).count) ?? Int.max
+            }
+            // Largest word count whose tokenized length (prompt included) is at most `tokens`.
+            var low = 0, high = pool.count
+            while low < high {
+                let mid = (low + high + 1) / 2
+                if length(mid) <= tokens { low = mid } else { high = mid - 1 }
+            }
+            return pool.prefix(low).joined(separator: " ")
+        }
+    }
+
+    static func corpusTexts(_ path: String) throws -> [String] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read \(path)") }
+        return try String(decoding: data, as: UTF8.self).split(separator: "\n").enumerated().map { index, line in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let text = object["text"] as? String else { throw CLIError("\(path) line \(index + 1): no \"text\"") }
+            return text
+        }
+    }
+
+    /// Runs this executable as `embed hello` and times it to exit.
+    static func coldStart(model: String?) throws -> Double {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+        if process.executableURL?.path.contains("/") == false || !FileManager.default.isExecutableFile(atPath: CommandLine.arguments[0]) {
+            process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        }
+        process.arguments = ["embed", "hello"] + (model.map { ["--model", $0] } ?? [])
+        process.standardOutput = FileHandle.nullDevice
+        let seconds = try time {
+            try process.run()
+            process.waitUntilExit()
+        }
+        guard process.terminationStatus == 0 else { throw CLIError("cold-start run failed with status \(process.terminationStatus)") }
+        return seconds
+    }
+
+    static func peakResidentMegabytes() -> Double {
+        var usage = rusage()
+        #if canImport(Darwin)
+        getrusage(RUSAGE_SELF, &usage)
+        #else
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        #endif
+        #if canImport(Darwin)
+        return Double(usage.ru_maxrss) / 1_048_576
+        #else
+        return Double(usage.ru_maxrss) / 1024
+        #endif
+    }
+
+    static func machine() -> String {
+        var model = "unknown CPU"
+        if let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+           let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+           let value = line.split(separator: ":", maxSplits: 1).last {
+            model = value.trimmingCharacters(in: .whitespaces)
+        }
+        return "\(model), \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB"
+    }
+}

@@ -1,0 +1,15 @@
+import ArgumentParser
+
+/// The `gemma-embed` command: EmbeddingGemma on the command line.
+@main
+struct GemmaEmbed: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gemma-embed",
+        abstract: "Text embeddings with EmbeddingGemma (google/embeddinggemma-300m), on this machine.",
+        discussion: """
+        The model is read from --model, else $EMBEDDINGGEMMA_MODEL, else \
+        ~/.cache/embeddinggemma/embeddinggemma-300m (filled by scripts/fetch-model.sh).
+        """,
+        subcommands: [EmbedCommand.self, SimilarityCommand.self, TokenizeCommand.self, BenchCommand.self]
+    )
+}
