@@ -85,3 +85,4 @@ struct SafeTensorsTests {
         #expect(errors > 0, "corruption should be detected at least sometimes")
     }
 }
+

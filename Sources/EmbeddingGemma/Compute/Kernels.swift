@@ -1,17 +1,53 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The element-wise and row-wise steps of the encoder, over raw float32 buffers.
 ///
 /// Each kernel works on a contiguous block of rows; callers split large batches across threads
-/// with ``Parallel``. Arithmetic follows the reference's float32 order where it matters
-/// (RMSNorm: `x · rsqrt(mean(x²) + eps) · (1 + w)`).
+/// with ``Parallel``. The loops are written so that the compiler vectorises them on the baseline
+/// target (SSE2 on x86-64, NEON on arm64) without platform flags: no calls inside loops, explicit
+/// SIMD accumulators for reductions, and an `exp` built from arithmetic and bit operations.
+/// Arithmetic follows the reference's float32 formulas (RMSNorm: `x · rsqrt(mean(x²) + eps) · (1 + w)`).
 enum Kernels {
+    /// `Σ x[i]²` with eight independent accumulators.
+    @inline(__always)
+    static func sumOfSquares(_ x: UnsafePointer<Float>, count: Int) -> Float {
+        var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
+        var i = 0
+        let raw = UnsafeRawPointer(x)
+        while i + 16 <= count {
+            let a = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            let b = raw.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self)
+            acc0 += a * a
+            acc1 += b * b
+            i += 16
+        }
+        var sum = (acc0 + acc1).sum()
+        while i < count {
+            sum += x[i] * x[i]
+            i += 1
+        }
+        return sum
+    }
+
+    /// `Σ a[i]·b[i]` with SIMD accumulators.
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+        var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
+        var i = 0
+        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+        while i + 16 <= count {
+            acc0 += ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+                * rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            acc1 += ra.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self)
+                * rb.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self)
+            i += 16
+        }
+        var sum = (acc0 + acc1).sum()
+        while i < count {
+            sum += a[i] * b[i]
+            i += 1
+        }
+        return sum
+    }
+
     /// RMS-normalises each row of `input` into `output` (which may alias it):
     /// `output = input · rsqrt(mean(input²) + eps) · scale`, where `scale` is `1 + weight`.
     static func rmsNorm(
@@ -21,9 +57,7 @@ enum Kernels {
         for r in 0..<rows {
             let x = input + r * width
             let y = output + r * width
-            var sum: Float = 0
-            for i in 0..<width { sum += x[i] * x[i] }
-            let inv = 1 / (sum / Float(width) + eps).squareRoot()
+            let inv = 1 / (sumOfSquares(x, count: width) / Float(width) + eps).squareRoot()
             for i in 0..<width { y[i] = (x[i] * inv) * scale[i] }
         }
     }
@@ -36,9 +70,7 @@ enum Kernels {
         for r in 0..<rows {
             let x = delta + r * width
             let y = residual + r * width
-            var sum: Float = 0
-            for i in 0..<width { sum += x[i] * x[i] }
-            let inv = 1 / (sum / Float(width) + eps).squareRoot()
+            let inv = 1 / (sumOfSquares(x, count: width) / Float(width) + eps).squareRoot()
             for i in 0..<width { y[i] += (x[i] * inv) * scale[i] }
         }
     }
@@ -55,25 +87,29 @@ enum Kernels {
             let c = cos + Int(positions[r]) * half
             let s = sin + Int(positions[r]) * half
             for h in 0..<heads {
-                let v = x + r * rowStride + h * headDim
+                let lo = x + r * rowStride + h * headDim
+                let hi = lo + half
                 for i in 0..<half {
-                    let a = v[i]
-                    let b = v[i + half]
-                    v[i] = a * c[i] - b * s[i]
-                    v[i + half] = b * c[i] + a * s[i]
+                    let a = lo[i]
+                    let b = hi[i]
+                    lo[i] = a * c[i] - b * s[i]
+                    hi[i] = b * c[i] + a * s[i]
                 }
             }
         }
     }
 
     /// `gate = gelu_tanh(gate) · up`, element-wise over `count` values.
+    ///
+    /// Uses the identity `0.5·x·(1 + tanh(u)) = x / (1 + exp(−2u))`, which is exact in real
+    /// arithmetic and avoids the cancellation of `1 + tanh(u)` for large negative `u`.
     static func geluMultiply(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
         let k0: Float = 0.797_884_560_802_865_4 // sqrt(2/π)
         let k1: Float = 0.044715
         for i in 0..<count {
             let x = gate[i]
             let inner = k0 * (x + k1 * x * x * x)
-            gate[i] = 0.5 * x * (1 + tanhf(inner)) * up[i]
+            gate[i] = x / (1 + exp(-2 * inner)) * up[i]
         }
     }
 
@@ -81,20 +117,52 @@ enum Kernels {
     static func softmax(_ row: UnsafeMutablePointer<Float>, count: Int, lower: Int, upper: Int) {
         var maximum = -Float.infinity
         for j in lower..<upper where row[j] > maximum { maximum = row[j] }
-        var sum: Float = 0
-        for j in lower..<upper {
-            let e = expf(row[j] - maximum)
-            row[j] = e
-            sum += e
-        }
-        let inv = 1 / sum
-        for j in lower..<upper { row[j] *= inv }
+        let values = row + lower
+        let n = upper - lower
+        for j in 0..<n { values[j] = exp(values[j] - maximum) }
+        let inv = 1 / sum(values, count: n)
+        for j in 0..<n { values[j] *= inv }
         for j in 0..<lower { row[j] = 0 }
         for j in upper..<count { row[j] = 0 }
     }
 
-    /// Scales `count` values in place.
-    static func scale(_ x: UnsafeMutablePointer<Float>, count: Int, by factor: Float) {
-        for i in 0..<count { x[i] *= factor }
+    /// `Σ x[i]` with SIMD accumulators.
+    @inline(__always)
+    static func sum(_ x: UnsafePointer<Float>, count: Int) -> Float {
+        var acc = SIMD8<Float>()
+        var i = 0
+        let raw = UnsafeRawPointer(x)
+        while i + 8 <= count {
+            acc += raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+        var total = acc.sum()
+        while i < count {
+            total += x[i]
+            i += 1
+        }
+        return total
+    }
+
+    /// `e^x` in float32 to about 2 ulp, branch-free so that loops calling it vectorise:
+    /// range reduction `x = n·ln2 + r` (round-to-nearest by the 1.5·2²³ trick), a degree-7
+    /// polynomial for `e^r` (Cephes coefficients), and `2^n` assembled in the exponent bits.
+    /// Inputs are clamped to [−87, 88], where the result stays a normal float.
+    @inline(__always)
+    static func exp(_ x: Float) -> Float {
+        let c = Swift.min(Swift.max(x, -87), 88)
+        let shifted = c * 1.442_695_04 + 12_582_912
+        let n = shifted - 12_582_912
+        var r = c - n * 0.693_359_375
+        r = r + n * 2.121_944_4e-4
+        var p: Float = 1.987_569_15e-4
+        p = p * r + 1.398_199_95e-3
+        p = p * r + 8.333_451_9e-3
+        p = p * r + 4.166_579_6e-2
+        p = p * r + 1.666_666_55e-1
+        p = p * r + 5.000_000_1e-1
+        p = p * (r * r) + r + 1
+        let bits = (shifted.bitPattern &- 0x4B40_0000 &+ 127) &<< 23
+        return p * Float(bitPattern: bits)
     }
 }

@@ -80,7 +80,7 @@ struct GemmaEncoder: Sendable {
         var gate = [Float](repeating: 0, count: n * inter)
         var up = [Float](repeating: 0, count: n * inter)
         let longest = lengths.max() ?? 0
-        var scores = [Float](repeating: 0, count: min(attentionBlock, max(longest, 1)) * max(longest, 1))
+        var scores = [Float](repeating: 0, count: min(attentionBlock, max(longest, 1)) * heads * max(longest, 1))
 
         // Token embeddings, scaled by sqrt(hidden).
         x.withUnsafeMutableBufferPointer { xb in
@@ -190,21 +190,36 @@ struct GemmaEncoder: Sendable {
             let k0 = max(0, t0 - radius)
             let k1 = min(length, t1 + radius)
             let keys = k1 - k0
-            for head in 0..<heads {
-                let kvHead = head / group
+            if kvHeads == 1 {
+                // One key/value head: the block's query rows of all heads form one
+                // [(t1 − t0)·heads × headDim] matrix (rows ordered token, then head).
+                let rows = (t1 - t0) * heads
                 Matmul.multiplyTransposed(
-                    q + t0 * qWidth + head * hd, lda: qWidth,
-                    k + k0 * kvWidth + kvHead * hd, ldb: kvWidth,
-                    into: scores, ldc: keys, m: t1 - t0, n: keys, k: hd, alpha: attentionScale)
-                for i in t0..<t1 {
-                    let lower = max(0, i - radius) - k0
-                    let upper = min(length, i + radius + 1) - k0
-                    Kernels.softmax(scores + (i - t0) * keys, count: keys, lower: lower, upper: upper)
+                    q + t0 * qWidth, lda: hd, k + k0 * kvWidth, ldb: kvWidth,
+                    into: scores, ldc: keys, m: rows, n: keys, k: hd, alpha: attentionScale)
+                for row in 0..<rows {
+                    let i = t0 + row / heads
+                    Kernels.softmax(scores + row * keys, count: keys,
+                                    lower: max(0, i - radius) - k0, upper: min(length, i + radius + 1) - k0)
                 }
                 Matmul.multiply(
-                    scores, lda: keys,
-                    v + k0 * kvWidth + kvHead * hd, ldb: kvWidth,
-                    into: out + t0 * qWidth + head * hd, ldc: qWidth, m: t1 - t0, n: hd, k: keys)
+                    scores, lda: keys, v + k0 * kvWidth, ldb: kvWidth,
+                    into: out + t0 * qWidth, ldc: hd, m: rows, n: hd, k: keys)
+            } else {
+                for head in 0..<heads {
+                    let kvHead = head / group
+                    Matmul.multiplyTransposed(
+                        q + t0 * qWidth + head * hd, lda: qWidth,
+                        k + k0 * kvWidth + kvHead * hd, ldb: kvWidth,
+                        into: scores, ldc: keys, m: t1 - t0, n: keys, k: hd, alpha: attentionScale)
+                    for i in t0..<t1 {
+                        Kernels.softmax(scores + (i - t0) * keys, count: keys,
+                                        lower: max(0, i - radius) - k0, upper: min(length, i + radius + 1) - k0)
+                    }
+                    Matmul.multiply(
+                        scores, lda: keys, v + k0 * kvWidth + kvHead * hd, ldb: kvWidth,
+                        into: out + t0 * qWidth + head * hd, ldc: qWidth, m: t1 - t0, n: hd, k: keys)
+                }
             }
             t0 = t1
         }
