@@ -35,10 +35,34 @@ public final class EmbeddingModel: Sendable {
     /// Loads the weights and tokenizer of a validated folder.
     public init(folder: ModelFolder) throws(EmbeddingGemmaError) {
         self.folder = folder
-        tokenizer = try GemmaTokenizer(contentsOf: folder.path + "/tokenizer.json")
-        let weights = try SafeTensorsFile(path: folder.path + "/model.safetensors")
-        encoder = try GemmaEncoder(file: weights, config: folder.config)
-        head = try EmbeddingHead(folder: folder)
+        // The tokenizer (a 33 MB JSON scan) and the weights (mapping, norms, rotary tables) are
+        // independent: load them on two threads to halve start-up time.
+        let loaded = LoadResults()
+        Parallel.forEachChunk(2, grain: 1) { range in
+            for part in range {
+                if part == 0 {
+                    loaded.tokenizer = Result { () throws(EmbeddingGemmaError) in
+                        try GemmaTokenizer(contentsOf: folder.path + "/tokenizer.json")
+                    }
+                } else {
+                    loaded.weights = Result { () throws(EmbeddingGemmaError) in
+                        let weights = try SafeTensorsFile(path: folder.path + "/model.safetensors")
+                        return (try GemmaEncoder(file: weights, config: folder.config), try EmbeddingHead(folder: folder))
+                    }
+                }
+            }
+        }
+        guard let tokenizerResult = loaded.tokenizer, let weightsResult = loaded.weights else {
+            throw .invalidInput("model loading did not complete")
+        }
+        tokenizer = try tokenizerResult.get()
+        (encoder, head) = try weightsResult.get()
+    }
+
+    /// Results of the two loading threads (each written by exactly one thread, read after both finish).
+    private final class LoadResults: @unchecked Sendable {
+        var tokenizer: Result<GemmaTokenizer, EmbeddingGemmaError>?
+        var weights: Result<(GemmaEncoder, EmbeddingHead), EmbeddingGemmaError>?
     }
 
     /// Named prompts of the model.

@@ -79,8 +79,6 @@ struct GemmaEncoder: Sendable {
         var attention = [Float](repeating: 0, count: n * qWidth)
         var gate = [Float](repeating: 0, count: n * inter)
         var up = [Float](repeating: 0, count: n * inter)
-        let longest = lengths.max() ?? 0
-        var scores = [Float](repeating: 0, count: min(attentionBlock, max(longest, 1)) * heads * max(longest, 1))
 
         // Token embeddings, scaled by sqrt(hidden).
         x.withUnsafeMutableBufferPointer { xb in
@@ -107,11 +105,10 @@ struct GemmaEncoder: Sendable {
             attention.withUnsafeMutableBufferPointer { ab in
             gate.withUnsafeMutableBufferPointer { gb in
             up.withUnsafeMutableBufferPointer { ub in
-            scores.withUnsafeMutableBufferPointer { sb in
             positions.withUnsafeBufferPointer { pb in
                 guard let xp = xb.baseAddress, let np = nb.baseAddress, let qp = qb.baseAddress,
                       let kp = kb.baseAddress, let vp = vb.baseAddress, let ap = ab.baseAddress,
-                      let gp = gb.baseAddress, let upp = ub.baseAddress, let sp = sb.baseAddress,
+                      let gp = gb.baseAddress, let upp = ub.baseAddress,
                       let pp = pb.baseAddress else { return }
 
                 // Attention block.
@@ -133,10 +130,8 @@ struct GemmaEncoder: Sendable {
                     Kernels.rope(kp + lo * kvWidth, rows: r.count, heads: kvHeads, headDim: hd, rowStride: kvWidth,
                                  positions: pp + lo, cos: rotary.cos.pointer, sin: rotary.sin.pointer)
                 }
-                for (s, length) in zip(starts, lengths) {
-                    attend(q: qp + s * qWidth, k: kp + s * kvWidth, v: vp + s * kvWidth, out: ap + s * qWidth,
-                           length: length, fullAttention: layer.isFullAttention, scores: sp)
-                }
+                attendAll(q: qp, k: kp, v: vp, out: ap, starts: starts, lengths: lengths,
+                          fullAttention: layer.isFullAttention)
                 Matmul.linear(ap, rows: n, inFeatures: qWidth, weight: layer.output.pointer, outFeatures: h, into: np)
                 Parallel.forEachChunk(n, grain: 32) { r in
                     Kernels.addRMSNorm(np + r.lowerBound * h, to: xp + r.lowerBound * h, rows: r.count, width: h,
@@ -156,7 +151,7 @@ struct GemmaEncoder: Sendable {
                     Kernels.addRMSNorm(np + r.lowerBound * h, to: xp + r.lowerBound * h, rows: r.count, width: h,
                                        scale: layer.postFeedforwardNorm.pointer, eps: eps)
                 }
-            }}}}}}}}}}
+            }}}}}}}}}
         }
 
         if applyFinalNorm {
@@ -171,11 +166,39 @@ struct GemmaEncoder: Sendable {
         return x
     }
 
-    /// Bidirectional attention for one sequence of `length` tokens, block by block of queries.
+    /// Attention for every sequence of a packed batch. The (sequence, query block) pairs are
+    /// independent, so they are shared out across threads, each with its own score buffer.
+    private func attendAll(
+        q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
+        out: UnsafeMutablePointer<Float>, starts: [Int], lengths: [Int], fullAttention: Bool
+    ) {
+        let qWidth = config.numAttentionHeads * config.headDim
+        let kvWidth = config.numKeyValueHeads * config.headDim
+        var tasks: [(start: Int, length: Int, first: Int)] = []
+        for (start, length) in zip(starts, lengths) {
+            for first in stride(from: 0, to: length, by: attentionBlock) {
+                tasks.append((start, length, first))
+            }
+        }
+        let longest = lengths.max() ?? 0
+        let scoreCount = min(attentionBlock, max(longest, 1)) * config.numAttentionHeads * max(longest, 1)
+        Parallel.forEachChunk(tasks.count, grain: 1) { range in
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: scoreCount)
+            defer { scores.deallocate() }
+            for task in tasks[range] {
+                attend(q: q + task.start * qWidth, k: k + task.start * kvWidth, v: v + task.start * kvWidth,
+                       out: out + task.start * qWidth, length: task.length, queries: task.first..<min(task.length, task.first + attentionBlock),
+                       fullAttention: fullAttention, scores: scores)
+            }
+        }
+    }
+
+    /// Bidirectional attention of the query tokens `queries` of one sequence of `length` tokens.
     /// Sliding layers only compute the band of keys within `slidingRadius` of each block.
     private func attend(
         q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-        out: UnsafeMutablePointer<Float>, length: Int, fullAttention: Bool, scores: UnsafeMutablePointer<Float>
+        out: UnsafeMutablePointer<Float>, length: Int, queries: Range<Int>, fullAttention: Bool,
+        scores: UnsafeMutablePointer<Float>
     ) {
         let heads = config.numAttentionHeads
         let kvHeads = config.numKeyValueHeads
@@ -184,44 +207,41 @@ struct GemmaEncoder: Sendable {
         let qWidth = heads * hd
         let kvWidth = kvHeads * hd
         let radius = fullAttention ? length : config.slidingRadius
-        var t0 = 0
-        while t0 < length {
-            let t1 = min(length, t0 + attentionBlock)
-            let k0 = max(0, t0 - radius)
-            let k1 = min(length, t1 + radius)
-            let keys = k1 - k0
-            if kvHeads == 1 {
-                // One key/value head: the block's query rows of all heads form one
-                // [(t1 − t0)·heads × headDim] matrix (rows ordered token, then head).
-                let rows = (t1 - t0) * heads
+        let t0 = queries.lowerBound
+        let t1 = queries.upperBound
+        let k0 = max(0, t0 - radius)
+        let k1 = min(length, t1 + radius)
+        let keys = k1 - k0
+        if kvHeads == 1 {
+            // One key/value head: the block's query rows of all heads form one
+            // [(t1 − t0)·heads × headDim] matrix (rows ordered token, then head).
+            let rows = (t1 - t0) * heads
+            Matmul.multiplyTransposed(
+                q + t0 * qWidth, lda: hd, k + k0 * kvWidth, ldb: kvWidth,
+                into: scores, ldc: keys, m: rows, n: keys, k: hd, alpha: attentionScale)
+            for row in 0..<rows {
+                let i = t0 + row / heads
+                Kernels.softmax(scores + row * keys, count: keys,
+                                lower: max(0, i - radius) - k0, upper: min(length, i + radius + 1) - k0)
+            }
+            Matmul.multiply(
+                scores, lda: keys, v + k0 * kvWidth, ldb: kvWidth,
+                into: out + t0 * qWidth, ldc: hd, m: rows, n: hd, k: keys)
+        } else {
+            for head in 0..<heads {
+                let kvHead = head / group
                 Matmul.multiplyTransposed(
-                    q + t0 * qWidth, lda: hd, k + k0 * kvWidth, ldb: kvWidth,
-                    into: scores, ldc: keys, m: rows, n: keys, k: hd, alpha: attentionScale)
-                for row in 0..<rows {
-                    let i = t0 + row / heads
-                    Kernels.softmax(scores + row * keys, count: keys,
+                    q + t0 * qWidth + head * hd, lda: qWidth,
+                    k + k0 * kvWidth + kvHead * hd, ldb: kvWidth,
+                    into: scores, ldc: keys, m: t1 - t0, n: keys, k: hd, alpha: attentionScale)
+                for i in t0..<t1 {
+                    Kernels.softmax(scores + (i - t0) * keys, count: keys,
                                     lower: max(0, i - radius) - k0, upper: min(length, i + radius + 1) - k0)
                 }
                 Matmul.multiply(
-                    scores, lda: keys, v + k0 * kvWidth, ldb: kvWidth,
-                    into: out + t0 * qWidth, ldc: hd, m: rows, n: hd, k: keys)
-            } else {
-                for head in 0..<heads {
-                    let kvHead = head / group
-                    Matmul.multiplyTransposed(
-                        q + t0 * qWidth + head * hd, lda: qWidth,
-                        k + k0 * kvWidth + kvHead * hd, ldb: kvWidth,
-                        into: scores, ldc: keys, m: t1 - t0, n: keys, k: hd, alpha: attentionScale)
-                    for i in t0..<t1 {
-                        Kernels.softmax(scores + (i - t0) * keys, count: keys,
-                                        lower: max(0, i - radius) - k0, upper: min(length, i + radius + 1) - k0)
-                    }
-                    Matmul.multiply(
-                        scores, lda: keys, v + k0 * kvWidth + kvHead * hd, ldb: kvWidth,
-                        into: out + t0 * qWidth + head * hd, ldc: qWidth, m: t1 - t0, n: hd, k: keys)
-                }
+                    scores, lda: keys, v + k0 * kvWidth + kvHead * hd, ldb: kvWidth,
+                    into: out + t0 * qWidth + head * hd, ldc: qWidth, m: t1 - t0, n: hd, k: keys)
             }
-            t0 = t1
         }
     }
 }

@@ -60,6 +60,16 @@ struct JSONScanner {
         output.removeAll(keepingCapacity: true)
         try expect(UInt8(ascii: "\""))
         while true {
+            // Copy the run of plain characters up to the next quote, backslash or control byte at once.
+            let runStart = position
+            while position < bytes.count {
+                let b = bytes[position]
+                if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b < 0x20 { break }
+                position += 1
+            }
+            if position > runStart {
+                output.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<position]))
+            }
             guard position < bytes.count else { throw failure("unterminated string") }
             let byte = bytes[position]
             position += 1

@@ -9,6 +9,39 @@ struct TokenizerFile {
     var merges = BPEMerges(expectedCount: 520_000)
     var addedTokens = AddedTokenMatcher()
     var specialIds: Set<Int32> = []
+    var unresolvedMerges = 0
+
+    /// Reads the merges array at the scanner, resolving each pair against the vocabulary.
+    mutating func readMerges(_ scanner: inout JSONScanner) throws(JSONScanner.Failure) {
+        var left: [UInt8] = []
+        var right: [UInt8] = []
+        var joined: [UInt8] = []
+        try scanner.readArray { (s: inout JSONScanner) throws(JSONScanner.Failure) in
+            if try s.peek() == UInt8(ascii: "[") {
+                var parts = 0
+                try s.readArray { (s: inout JSONScanner) throws(JSONScanner.Failure) in
+                    if parts == 0 { try s.readString(into: &left) } else { try s.readString(into: &right) }
+                    parts += 1
+                }
+                guard parts == 2 else { throw s.failure("a merge must have two parts") }
+            } else {
+                // Older format: "left right" in one string.
+                try s.readString(into: &joined)
+                guard let space = joined.firstIndex(of: 0x20) else { throw s.failure("a merge must have two parts") }
+                left = Array(joined[..<space])
+                right = Array(joined[(space + 1)...])
+            }
+            joined.removeAll(keepingCapacity: true)
+            joined.append(contentsOf: left)
+            joined.append(contentsOf: right)
+            guard let l = vocabulary.id(of: left), let r = vocabulary.id(of: right),
+                  let m = vocabulary.id(of: joined) else {
+                unresolvedMerges += 1
+                return
+            }
+            merges.append(left: l, right: r, merged: m)
+        }
+    }
 
     static func parse(_ bytes: UnsafeRawBufferPointer) throws -> TokenizerFile {
         var file = TokenizerFile()
@@ -16,6 +49,8 @@ struct TokenizerFile {
         var added: [(content: [UInt8], id: Int32, special: Bool)] = []
         var mergesData: (start: Int, end: Int)? = nil
         var sawModel = false
+        var sawVocabulary = false
+        var sawMerges = false
         try scanner.readObject { (s: inout JSONScanner, key: [UInt8]) throws(JSONScanner.Failure) in
             switch String(decoding: key, as: UTF8.self) {
             case "added_tokens":
@@ -50,20 +85,24 @@ struct TokenizerFile {
                     case "byte_fallback":
                         guard try s.readBool() else { throw s.failure("byte_fallback must be true for Gemma") }
                     case "vocab":
-                        var piece: [UInt8] = []
+                        sawVocabulary = true
                         try s.readObject { (s: inout JSONScanner, key: [UInt8]) throws(JSONScanner.Failure) in
-                            piece = key
                             let id = try s.readInteger()
-                            guard file.vocabulary.insert(piece, id: id) else {
+                            guard file.vocabulary.insert(key, id: id) else {
                                 throw s.failure("duplicate or invalid vocabulary entry (id \(id))")
                             }
                         }
                     case "merges":
-                        // Merges name pieces, so they can only be resolved once the vocabulary
-                        // is known; remember where they are and read them afterwards.
-                        let start = s.position
-                        try s.skipValue()
-                        mergesData = (start, s.position)
+                        // Merges name pieces, so they are resolved against the vocabulary; in the
+                        // unusual case that they come first, remember where they are for later.
+                        sawMerges = true
+                        if sawVocabulary {
+                            try file.readMerges(&s)
+                        } else {
+                            let start = s.position
+                            try s.skipValue()
+                            mergesData = (start, s.position)
+                        }
                     default:
                         try s.skipValue()
                     }
@@ -88,38 +127,13 @@ struct TokenizerFile {
             if token.special { file.specialIds.insert(token.id) }
         }
 
-        guard let mergesData else { throw Invalid(reason: "no merges in the BPE model") }
-        var mergeScanner = JSONScanner(UnsafeRawBufferPointer(rebasing: bytes[mergesData.start..<mergesData.end]))
-        var left: [UInt8] = []
-        var right: [UInt8] = []
-        var joined: [UInt8] = []
-        var unresolved = 0
-        try mergeScanner.readArray { (s: inout JSONScanner) throws(JSONScanner.Failure) in
-            if try s.peek() == UInt8(ascii: "[") {
-                var parts = 0
-                try s.readArray { (s: inout JSONScanner) throws(JSONScanner.Failure) in
-                    if parts == 0 { try s.readString(into: &left) } else { try s.readString(into: &right) }
-                    parts += 1
-                }
-                guard parts == 2 else { throw s.failure("a merge must have two parts") }
-            } else {
-                // Older format: "left right" in one string.
-                try s.readString(into: &joined)
-                guard let space = joined.firstIndex(of: 0x20) else { throw s.failure("a merge must have two parts") }
-                left = Array(joined[..<space])
-                right = Array(joined[(space + 1)...])
-            }
-            joined = left
-            joined.append(contentsOf: right)
-            guard let l = file.vocabulary.id(of: left), let r = file.vocabulary.id(of: right),
-                  let m = file.vocabulary.id(of: joined) else {
-                unresolved += 1
-                return
-            }
-            file.merges.append(left: l, right: r, merged: m)
+        if let mergesData {
+            var mergeScanner = JSONScanner(UnsafeRawBufferPointer(rebasing: bytes[mergesData.start..<mergesData.end]))
+            try file.readMerges(&mergeScanner)
         }
-        if unresolved > 0 {
-            throw Invalid(reason: "\(unresolved) merges name pieces missing from the vocabulary")
+        guard sawMerges else { throw Invalid(reason: "no merges in the BPE model") }
+        if file.unresolvedMerges > 0 {
+            throw Invalid(reason: "\(file.unresolvedMerges) merges name pieces missing from the vocabulary")
         }
         return file
     }

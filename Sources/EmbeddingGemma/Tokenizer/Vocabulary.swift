@@ -8,7 +8,10 @@ struct Vocabulary: Sendable {
     private var storage: [UInt8] = []
     private var starts: [Int32] = []
     private var lengths: [Int32] = []
-    private var slots: [Int32] = []
+    /// Hash table slots: the upper 32 bits of the piece's hash (a tag that rules out most
+    /// mismatches without touching the piece bytes) and the id; `emptySlot` when free.
+    private var slots: [UInt64] = []
+    private static let emptySlot = UInt64.max
     private var mask = 0
 
     /// Number of ids (one past the largest id).
@@ -19,7 +22,7 @@ struct Vocabulary: Sendable {
         storage.reserveCapacity(expectedCount * 8)
         var capacity = 1024
         while capacity < expectedCount * 2 { capacity <<= 1 }
-        slots = [Int32](repeating: -1, count: capacity)
+        slots = [UInt64](repeating: Self.emptySlot, count: capacity)
         mask = capacity - 1
     }
 
@@ -34,8 +37,10 @@ struct Vocabulary: Sendable {
         let start = storage.count
         storage.append(contentsOf: piece)
         let length = storage.count - start
-        let found = storage.withUnsafeBufferPointer { buffer in
-            findSlot(UnsafeBufferPointer(rebasing: buffer[start..<(start + length)]))
+        let (hash, found) = storage.withUnsafeBufferPointer { buffer in
+            let piece = UnsafeBufferPointer(rebasing: buffer[start..<(start + length)])
+            let hash = Self.hash(piece)
+            return (hash, findSlot(piece, hash: hash))
         }
         guard found.id == nil else {
             storage.removeLast(length)
@@ -43,19 +48,19 @@ struct Vocabulary: Sendable {
         }
         starts[id] = Int32(start)
         lengths[id] = Int32(length)
-        slots[found.slot] = Int32(id)
+        slots[found.slot] = Self.slotValue(hash: hash, id: id)
         if count * 2 > slots.count { grow() }
         return true
     }
 
     /// The id of `piece`, if present.
     func id(of piece: UnsafeBufferPointer<UInt8>) -> Int32? {
-        findSlot(piece).id
+        findSlot(piece, hash: Self.hash(piece)).id
     }
 
     /// The id of `piece`, if present.
     func id(of piece: [UInt8]) -> Int32? {
-        piece.withUnsafeBufferPointer { findSlot($0).id }
+        piece.withUnsafeBufferPointer { id(of: $0) }
     }
 
     /// The bytes of the piece with `id`, or nil for an id with no piece.
@@ -65,30 +70,41 @@ struct Vocabulary: Sendable {
         return storage[start..<(start + Int(lengths[id]))]
     }
 
-    private func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+    private static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in bytes {
             h = (h ^ UInt64(b)) &* 0x100_0000_01b3
         }
-        return Int(truncatingIfNeeded: h ^ (h >> 29))
+        return h ^ (h >> 29)
     }
 
-    private func findSlot(_ bytes: UnsafeBufferPointer<UInt8>) -> (slot: Int, id: Int32?) {
-        var slot = hash(bytes) & mask
-        return storage.withUnsafeBufferPointer { store in
-            while true {
-                let candidate = slots[slot]
-                if candidate < 0 { return (slot, nil) }
-                let length = Int(lengths[Int(candidate)])
-                if length == bytes.count {
-                    let start = Int(starts[Int(candidate)])
-                    if length == 0 { return (slot, candidate) }
-                    if let stored = store.baseAddress, let wanted = bytes.baseAddress,
-                       memoryEqual(stored + start, wanted, length) {
-                        return (slot, candidate)
+    @inline(__always)
+    private static func slotValue(hash: UInt64, id: Int) -> UInt64 {
+        (hash & 0xFFFF_FFFF_0000_0000) | UInt64(UInt32(id))
+    }
+
+    private func findSlot(_ bytes: UnsafeBufferPointer<UInt8>, hash: UInt64) -> (slot: Int, id: Int32?) {
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        let tag = hash & 0xFFFF_FFFF_0000_0000
+        return slots.withUnsafeBufferPointer { table in
+            storage.withUnsafeBufferPointer { store in
+                while true {
+                    let value = table[slot]
+                    if value == Self.emptySlot { return (slot, nil) }
+                    if value & 0xFFFF_FFFF_0000_0000 == tag {
+                        let candidate = Int(UInt32(truncatingIfNeeded: value))
+                        let length = Int(lengths[candidate])
+                        if length == bytes.count {
+                            if length == 0 { return (slot, Int32(candidate)) }
+                            let start = Int(starts[candidate])
+                            if let stored = store.baseAddress, let wanted = bytes.baseAddress,
+                               memoryEqual(stored + start, wanted, length) {
+                                return (slot, Int32(candidate))
+                            }
+                        }
                     }
+                    slot = (slot + 1) & mask
                 }
-                slot = (slot + 1) & mask
             }
         }
     }
@@ -100,14 +116,17 @@ struct Vocabulary: Sendable {
 
     private mutating func grow() {
         let capacity = slots.count * 2
-        slots = [Int32](repeating: -1, count: capacity)
+        slots = [UInt64](repeating: Self.emptySlot, count: capacity)
         mask = capacity - 1
         for id in 0..<lengths.count where lengths[id] >= 0 {
             let start = Int(starts[id])
-            let slot = storage.withUnsafeBufferPointer {
-                findSlot(UnsafeBufferPointer(rebasing: $0[start..<(start + Int(lengths[id]))])).slot
+            let length = Int(lengths[id])
+            let (hash, slot) = storage.withUnsafeBufferPointer { buffer in
+                let piece = UnsafeBufferPointer(rebasing: buffer[start..<(start + length)])
+                let hash = Self.hash(piece)
+                return (hash, findSlot(piece, hash: hash).slot)
             }
-            slots[slot] = Int32(id)
+            slots[slot] = Self.slotValue(hash: hash, id: id)
         }
     }
 }
