@@ -31,13 +31,22 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Fixtures for the tests: a tiny random model in the sentence-transformers layout.
+        .target(
+            name: "EmbeddingGemmaTestSupport",
+            path: "Sources/EmbeddingGemmaTestSupport"
+        ),
         .testTarget(
             name: "EmbeddingGemmaTests",
-            dependencies: ["EmbeddingGemma"]
+            dependencies: ["EmbeddingGemma", "EmbeddingGemmaTestSupport"]
         ),
         .testTarget(
             name: "EmbeddingGemmaModelTests",
             dependencies: ["EmbeddingGemma"]
+        ),
+        .testTarget(
+            name: "GemmaEmbedCLITests",
+            dependencies: ["EmbeddingGemma", "EmbeddingGemmaTestSupport", "gemma-embed"]
         ),
     ]
 )

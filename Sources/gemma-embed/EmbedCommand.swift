@@ -39,6 +39,7 @@ struct EmbedCommand: ParsableCommand {
         let records = try inputs.read()
         let model = try modelOptions.load()
         let defaultPrompt: Prompt = promptText.map(Prompt.literal) ?? prompt.map(Prompt.named) ?? .none
+        _ = try model.promptText(defaultPrompt)
         var prompts: [Prompt] = []
         for record in records {
             do {
@@ -65,16 +66,23 @@ struct EmbedCommand: ParsableCommand {
         writer.flush()
     }
 
-    /// A JSONL line's own prompt wins (`prompt`, then `prompt_name`); a title selects the document prompt.
+    /// The prompt of one input. A JSON Lines record's own fields win over the command's options:
+    /// `prompt` (literal), then `prompt_name`, then `title` (the document prompt with that title);
+    /// then `--prompt-text`, `--prompt` and `--title` in the same order.
     static func prompt(for record: InputRecord, default defaultPrompt: Prompt, defaultTitle: String?, model: EmbeddingModel) throws -> Prompt {
         if let literal = record.prompt { return .literal(literal) }
-        let title = record.title ?? defaultTitle
-        let chosen = record.promptName.map(Prompt.named) ?? defaultPrompt
+        if let name = record.promptName { return try resolve(.named(name), title: record.title ?? defaultTitle, model: model) }
+        if let title = record.title { return try model.documentPrompt(title: title) }
+        return try resolve(defaultPrompt, title: defaultTitle, model: model)
+    }
+
+    /// Applies `title` to `prompt`, which must then be the document prompt (or none).
+    private static func resolve(_ prompt: Prompt, title: String?, model: EmbeddingModel) throws -> Prompt {
         guard let title else {
-            _ = try model.promptText(chosen)
-            return chosen
+            _ = try model.promptText(prompt)
+            return prompt
         }
-        switch chosen {
+        switch prompt {
         case .none, .named("document"):
             return try model.documentPrompt(title: title)
         default:

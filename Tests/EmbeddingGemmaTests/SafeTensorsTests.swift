@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import EmbeddingGemma
+import EmbeddingGemmaTestSupport
 
 @Suite("safetensors reader")
 struct SafeTensorsTests {

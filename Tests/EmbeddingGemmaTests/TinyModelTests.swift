@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import EmbeddingGemma
+import EmbeddingGemmaTestSupport
 
 @Suite("Encoder on a tiny random model")
 struct TinyModelTests {

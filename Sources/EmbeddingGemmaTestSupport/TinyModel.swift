@@ -1,24 +1,25 @@
 import Foundation
-@testable import EmbeddingGemma
 
+/// Test fixtures shared by the test targets.
+///
 /// A tiny EmbeddingGemma-shaped model written to a temporary folder: random weights, a toy
 /// tokenizer, the sentence-transformers layout. Lets the fast tests run every code path of
 /// loading and the forward pass without the real weights.
-enum TinyModel {
-    static let hidden = 16
-    static let intermediate = 24
-    static let heads = 2
-    static let headDim = 8
-    static let layers = 3
+public enum TinyModel {
+    public static let hidden = 16
+    public static let intermediate = 24
+    public static let heads = 2
+    public static let headDim = 8
+    public static let layers = 3
     /// Window 8: sliding layers see |i − j| ≤ 4.
-    static let slidingWindow = 8
-    static let maxPositions = 96
+    public static let slidingWindow = 8
+    public static let maxPositions = 96
 
     /// Toy vocabulary: specials, 256 byte tokens, then pieces.
-    static let pieces = ["▁", "a", "b", "c", "h", "i", "ab", "abc", "▁a", "hi", "<tag>", "aa", "▁▁"]
-    static let merges: [(String, String)] = [("a", "b"), ("ab", "c"), ("▁", "a"), ("h", "i"), ("a", "a"), ("▁", "▁")]
+    public static let pieces = ["▁", "a", "b", "c", "h", "i", "ab", "abc", "▁a", "hi", "<tag>", "aa", "▁▁"]
+    public static let merges: [(String, String)] = [("a", "b"), ("ab", "c"), ("▁", "a"), ("h", "i"), ("a", "a"), ("▁", "▁")]
 
-    static func pieceId(_ piece: String) -> Int {
+    public static func pieceId(_ piece: String) -> Int {
         if let index = pieces.firstIndex(of: piece) { return 4 + 256 + index }
         switch piece {
         case "<pad>": return 0
@@ -28,9 +29,9 @@ enum TinyModel {
         }
     }
 
-    static var vocabularySize: Int { 4 + 256 + pieces.count }
+    public static var vocabularySize: Int { 4 + 256 + pieces.count }
 
-    static func tokenizerJSON() -> String {
+    public static func tokenizerJSON() -> String {
         func quoted(_ s: String) -> String {
             var out = "\""
             for scalar in s.unicodeScalars {
@@ -61,7 +62,7 @@ enum TinyModel {
     }
 
     /// Deterministic pseudo-random values in [-scale, scale].
-    static func random(_ count: Int, seed: inout UInt64, scale: Float) -> [Float] {
+    public static func random(_ count: Int, seed: inout UInt64, scale: Float) -> [Float] {
         (0..<count).map { _ in
             seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return (Float(seed >> 40) / Float(1 << 24) * 2 - 1) * scale
@@ -69,7 +70,7 @@ enum TinyModel {
     }
 
     /// The tensors of the backbone, by name.
-    static func backboneTensors() -> [(String, [Int], [Float])] {
+    public static func backboneTensors() -> [(String, [Int], [Float])] {
         var seed: UInt64 = 7
         var tensors: [(String, [Int], [Float])] = []
         tensors.append(("embed_tokens.weight", [vocabularySize, hidden], random(vocabularySize * hidden, seed: &seed, scale: 0.5)))
@@ -92,9 +93,9 @@ enum TinyModel {
         return tensors
     }
 
-    static var layerTypes: [String] { (0..<layers).map { $0 == 1 ? "full_attention" : "sliding_attention" } }
+    public static var layerTypes: [String] { (0..<layers).map { $0 == 1 ? "full_attention" : "sliding_attention" } }
 
-    static func configJSON() -> String {
+    public static func configJSON() -> String {
         let types = layerTypes.map { "\"\($0)\"" }.joined(separator: ", ")
         return """
         {"architectures": ["Gemma3TextModel"], "model_type": "gemma3_text", "hidden_size": \(hidden), "intermediate_size": \(intermediate),
@@ -107,7 +108,7 @@ enum TinyModel {
     }
 
     /// Writes the whole folder and returns its path.
-    static func write() throws -> String {
+    public static func write() throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tiny-gemma-\(UUID().uuidString)").path
         let fm = FileManager.default
         try fm.createDirectory(atPath: dir + "/1_Pooling", withIntermediateDirectories: true)
@@ -143,8 +144,8 @@ enum TinyModel {
 }
 
 /// Writes float32 safetensors files for tests.
-enum SafeTensorsWriter {
-    static func bytes(_ tensors: [(String, [Int], [Float])], dtype: String = "F32") -> [UInt8] {
+public enum SafeTensorsWriter {
+    public static func bytes(_ tensors: [(String, [Int], [Float])], dtype: String = "F32") -> [UInt8] {
         var header = "{"
         var offset = 0
         let size = dtype == "F32" ? 4 : 2
@@ -174,7 +175,7 @@ enum SafeTensorsWriter {
         return out
     }
 
-    static func write(_ tensors: [(String, [Int], [Float])], to path: String, dtype: String = "F32") throws {
+    public static func write(_ tensors: [(String, [Int], [Float])], to path: String, dtype: String = "F32") throws {
         try Data(bytes(tensors, dtype: dtype)).write(to: URL(fileURLWithPath: path))
     }
 }
