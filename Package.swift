@@ -18,9 +18,12 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        // AVX2+FMA kernels chosen at run time (Swift itself targets baseline SSE2 on x86-64).
+        .target(name: "CEmbeddingGemmaKernels"),
         .target(
             name: "EmbeddingGemma",
             dependencies: [
+                "CEmbeddingGemmaKernels",
                 .target(name: "COpenBLAS", condition: .when(platforms: [.linux])),
             ]
         ),

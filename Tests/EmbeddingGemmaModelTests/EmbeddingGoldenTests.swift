@@ -51,6 +51,21 @@ struct EmbeddingGoldenTests {
         print("corpus: \(texts.count) texts, worst cosine \(worst)")
     }
 
+    @Test("short texts one at a time (the single-query path) match the reference")
+    func shortTextsAlone() throws {
+        let model = try Golden.loadModel()
+        var checked = 0
+        for item in try Golden.jsonLines("corpus.jsonl") {
+            guard let ids = item["input_ids"] as? [Int], ids.count <= 16 else { continue }
+            let text = try #require(item["text"] as? String)
+            let reference = try Golden.floats(base64: try #require(item["embedding_b64"] as? String))
+            let vector = try model.encode(text, prompt: .literal((item["prompt"] as? String) ?? ""))
+            #expect(Golden.cosine(vector, reference) >= 0.99999, "\(text.prefix(40).debugDescription)")
+            checked += 1
+        }
+        #expect(checked >= 10)
+    }
+
     @Test("a batch gives the same vectors as one text at a time")
     func batchInvariance() throws {
         let model = try Golden.loadModel()

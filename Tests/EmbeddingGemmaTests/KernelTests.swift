@@ -39,4 +39,39 @@ struct KernelTests {
         #expect(abs(row[1] + row[2] + row[3] - 1) < 1e-6)
         #expect(abs(row[3] / row[2] - Float(M_E)) < 1e-5)
     }
+
+    @Test("linear layer: every dispatch path (small-batch kernel, row split, column split) equals the naive product",
+          arguments: [(1, 9, 8), (3, 4, 16), (5, 7, 776), (13, 33, 768), (16, 1000, 1152), (40, 20, 768), (300, 64, 64)])
+    func linear(rows: Int, outFeatures: Int, inFeatures: Int) {
+        var seed: UInt64 = UInt64(rows * 1000 + outFeatures)
+        func next() -> Float {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Float(Int64(bitPattern: seed) >> 40) / Float(1 << 23)
+        }
+        let x = (0..<(rows * inFeatures)).map { _ in next() }
+        let w = (0..<(outFeatures * inFeatures)).map { _ in next() }
+        var y = [Float](repeating: .nan, count: rows * outFeatures)
+        x.withUnsafeBufferPointer { xb in
+            w.withUnsafeBufferPointer { wb in
+                y.withUnsafeMutableBufferPointer { yb in
+                    Matmul.linear(xb.baseAddress!, rows: rows, inFeatures: inFeatures, weight: wb.baseAddress!,
+                                  outFeatures: outFeatures, into: yb.baseAddress!)
+                }
+            }
+        }
+        var worst: Double = 0
+        for i in 0..<rows {
+            for j in 0..<outFeatures {
+                var expected: Double = 0, magnitude: Double = 0
+                for p in 0..<inFeatures {
+                    let product = Double(x[i * inFeatures + p]) * Double(w[j * inFeatures + p])
+                    expected += product
+                    magnitude += abs(product)
+                }
+                // Error relative to Σ|x·w|, the scale of float32 rounding in a dot product.
+                worst = max(worst, abs(Double(y[i * outFeatures + j]) - expected) / magnitude)
+            }
+        }
+        #expect(worst < 1e-6, "worst error relative to Σ|x·w| \(worst)")
+    }
 }

@@ -1,3 +1,9 @@
+import CEmbeddingGemmaKernels
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 #if canImport(Accelerate)
 import Accelerate
 #elseif canImport(COpenBLAS)
@@ -14,6 +20,16 @@ import COpenBLAS
 /// about 50, and they spin (`sched_yield`) between the many small products of attention, which
 /// this design runs in parallel per sequence instead.
 enum Matmul {
+    /// Largest row count sent to the small-batch kernel.
+    static let smallBatchRows = 16
+
+    /// Whether the AVX2+FMA small-batch kernel runs on this CPU (and is not disabled with
+    /// `EMBEDDINGGEMMA_DISABLE_AVX2=1`, which the benchmark uses to measure what it brings).
+    static let useSmallBatchKernel: Bool = {
+        if getenv("EMBEDDINGGEMMA_DISABLE_AVX2").map({ String(cString: $0) }) == "1" { return false }
+        return eg_avx2_fma_available() != 0
+    }()
+
     /// Makes the BLAS library single-threaded, once per process.
     static let configureThreads: Void = {
         #if canImport(COpenBLAS)
@@ -59,12 +75,18 @@ enum Matmul {
         into output: UnsafeMutablePointer<Float>
     ) {
         _ = configureThreads
-        let threads = Parallel.threadCount
-        let work = rows * outFeatures * inFeatures
-        if threads == 1 || work < 1 << 20 {
+        let parallel = Parallel.threadCount > 1 && rows * outFeatures * inFeatures >= 1 << 20
+        if rows <= smallBatchRows, useSmallBatchKernel, inFeatures % 8 == 0 {
+            // A short query: OpenBLAS repacks the weight matrix on every call, which costs as much
+            // as the arithmetic when there are only a few rows; this kernel streams it once.
+            forEachColumnBlock(outFeatures, parallel: parallel) { first, count in
+                eg_small_gemm_avx2(input, Int32(rows), weight + first * inFeatures, Int32(count), Int32(inFeatures),
+                                   output + first, Int32(outFeatures))
+            }
+        } else if !parallel {
             multiplyTransposed(input, lda: inFeatures, weight, ldb: inFeatures, into: output, ldc: outFeatures,
                                m: rows, n: outFeatures, k: inFeatures)
-        } else if rows >= 32 * threads {
+        } else if rows >= 32 * Parallel.threadCount {
             // Many tokens: each thread takes a band of rows and streams the whole weight matrix.
             Parallel.forEachChunk(rows, grain: 32) { band in
                 multiplyTransposed(input + band.lowerBound * inFeatures, lda: inFeatures, weight, ldb: inFeatures,
@@ -73,14 +95,22 @@ enum Matmul {
             }
         } else {
             // Few tokens: each thread reads its own slice of the weight matrix once.
-            let columnBlocks = (outFeatures + 15) / 16
-            Parallel.forEachChunk(columnBlocks, grain: 1) { blocks in
-                let first = blocks.lowerBound * 16
-                let last = min(outFeatures, blocks.upperBound * 16)
+            forEachColumnBlock(outFeatures, parallel: true) { first, count in
                 multiplyTransposed(input, lda: inFeatures, weight + first * inFeatures, ldb: inFeatures,
-                                   into: output + first, ldc: outFeatures,
-                                   m: rows, n: last - first, k: inFeatures)
+                                   into: output + first, ldc: outFeatures, m: rows, n: count, k: inFeatures)
             }
+        }
+    }
+
+    /// Calls `body(first, count)` on slices of `0..<columns` (multiples of 16), across threads if `parallel`.
+    private static func forEachColumnBlock(_ columns: Int, parallel: Bool, _ body: (Int, Int) -> Void) {
+        guard parallel else {
+            body(0, columns)
+            return
+        }
+        Parallel.forEachChunk((columns + 15) / 16, grain: 1) { blocks in
+            let first = blocks.lowerBound * 16
+            body(first, min(columns, blocks.upperBound * 16) - first)
         }
     }
 }

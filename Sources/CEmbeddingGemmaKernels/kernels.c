@@ -1,0 +1,94 @@
+#include "CEmbeddingGemmaKernels.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <cpuid.h>
+#include <immintrin.h>
+
+int eg_avx2_fma_available(void) {
+    unsigned int a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    const int fma = (c >> 12) & 1, osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
+    if (!fma || !osxsave || !avx) return 0;
+    unsigned int xcr0_lo, xcr0_hi;
+    __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+    if ((xcr0_lo & 0x6) != 0x6) return 0; /* XMM and YMM state enabled by the OS */
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    return (b >> 5) & 1; /* AVX2 */
+}
+
+__attribute__((target("avx2,fma")))
+static inline float hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 0x55));
+    return _mm_cvtss_f32(s);
+}
+
+/* 3 input rows x 4 weight rows: 12 accumulators, 7 loads per 12 FMAs. */
+__attribute__((target("avx2,fma")))
+static void block3x4(const float *x, const float *w, int k, float *y, int ldy) {
+    __m256 acc[3][4];
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 4; j++) acc[i][j] = _mm256_setzero_ps();
+    for (int p = 0; p < k; p += 8) {
+        const __m256 w0 = _mm256_loadu_ps(w + p), w1 = _mm256_loadu_ps(w + k + p);
+        const __m256 w2 = _mm256_loadu_ps(w + 2 * k + p), w3 = _mm256_loadu_ps(w + 3 * k + p);
+        for (int i = 0; i < 3; i++) {
+            const __m256 xi = _mm256_loadu_ps(x + i * k + p);
+            acc[i][0] = _mm256_fmadd_ps(xi, w0, acc[i][0]);
+            acc[i][1] = _mm256_fmadd_ps(xi, w1, acc[i][1]);
+            acc[i][2] = _mm256_fmadd_ps(xi, w2, acc[i][2]);
+            acc[i][3] = _mm256_fmadd_ps(xi, w3, acc[i][3]);
+        }
+    }
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 4; j++) y[i * ldy + j] = hsum(acc[i][j]);
+}
+
+/* 1 input row x 4 weight rows. */
+__attribute__((target("avx2,fma")))
+static void block1x4(const float *x, const float *w, int k, float *y) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+    for (int p = 0; p < k; p += 8) {
+        const __m256 xi = _mm256_loadu_ps(x + p);
+        a0 = _mm256_fmadd_ps(xi, _mm256_loadu_ps(w + p), a0);
+        a1 = _mm256_fmadd_ps(xi, _mm256_loadu_ps(w + k + p), a1);
+        a2 = _mm256_fmadd_ps(xi, _mm256_loadu_ps(w + 2 * k + p), a2);
+        a3 = _mm256_fmadd_ps(xi, _mm256_loadu_ps(w + 3 * k + p), a3);
+    }
+    y[0] = hsum(a0);
+    y[1] = hsum(a1);
+    y[2] = hsum(a2);
+    y[3] = hsum(a3);
+}
+
+/* 1 input row x 1 weight row. */
+__attribute__((target("avx2,fma")))
+static float dot1(const float *x, const float *w, int k) {
+    __m256 a = _mm256_setzero_ps();
+    for (int p = 0; p < k; p += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(x + p), _mm256_loadu_ps(w + p), a);
+    return hsum(a);
+}
+
+__attribute__((target("avx2,fma")))
+void eg_small_gemm_avx2(const float *x, int m, const float *w, int n, int k, float *y, int ldy) {
+    int j = 0;
+    for (; j + 4 <= n; j += 4) {
+        const float *wj = w + (long)j * k;
+        int i = 0;
+        for (; i + 3 <= m; i += 3) block3x4(x + (long)i * k, wj, k, y + (long)i * ldy + j, ldy);
+        for (; i < m; i++) block1x4(x + (long)i * k, wj, k, y + (long)i * ldy + j);
+    }
+    for (; j < n; j++)
+        for (int i = 0; i < m; i++) y[(long)i * ldy + j] = dot1(x + (long)i * k, w + (long)j * k, k);
+}
+
+#else
+
+int eg_avx2_fma_available(void) { return 0; }
+
+void eg_small_gemm_avx2(const float *x, int m, const float *w, int n, int k, float *y, int ldy) {
+    (void)x; (void)m; (void)w; (void)n; (void)k; (void)y; (void)ldy;
+}
+
+#endif
