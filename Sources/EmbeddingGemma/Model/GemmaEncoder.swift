@@ -62,108 +62,79 @@ struct GemmaEncoder: Sendable {
         let inter = config.intermediateSize
         let eps = config.rmsNormEps
 
-        var positions = [Int32](repeating: 0, count: n)
+        let work = EncoderWorkspace(tokens: n, config: config)
+        let xp = work.hidden, np = work.normed, qp = work.query, kp = work.key, vp = work.value
+        let ap = work.attention, gp = work.gate, upp = work.up, pp = work.positions
         var starts: [Int] = []
         var offset = 0
         for length in lengths {
             starts.append(offset)
-            for p in 0..<length { positions[offset + p] = Int32(p) }
+            for p in 0..<length { pp[offset + p] = Int32(p) }
             offset += length
         }
 
-        var x = [Float](repeating: 0, count: n * h)
-        var normed = [Float](repeating: 0, count: n * max(h, qWidth))
-        var q = [Float](repeating: 0, count: n * qWidth)
-        var k = [Float](repeating: 0, count: n * kvWidth)
-        var v = [Float](repeating: 0, count: n * kvWidth)
-        var attention = [Float](repeating: 0, count: n * qWidth)
-        var gate = [Float](repeating: 0, count: n * inter)
-        var up = [Float](repeating: 0, count: n * inter)
-
         // Token embeddings, scaled by sqrt(hidden).
-        x.withUnsafeMutableBufferPointer { xb in
-            guard let xp = xb.baseAddress else { return }
-            let table = embedding.pointer
-            let scale = embeddingScale
-            Parallel.forEachChunk(n, grain: 64) { range in
-                for t in range {
-                    let row = table + Int(tokens[t]) * h
-                    let out = xp + t * h
-                    for i in 0..<h { out[i] = row[i] * scale }
-                }
+        let table = embedding.pointer
+        let scale = embeddingScale
+        Parallel.forEachChunk(n, grain: 64) { range in
+            for t in range {
+                let row = table + Int(tokens[t]) * h
+                let out = xp + t * h
+                for i in 0..<h { out[i] = row[i] * scale }
             }
         }
 
-        let runLayers = min(layerCount ?? layers.count, layers.count)
-        for layer in layers.prefix(runLayers) {
+        for layer in layers.prefix(min(layerCount ?? layers.count, layers.count)) {
             let rotary = layer.isFullAttention ? globalRotary : localRotary
-            x.withUnsafeMutableBufferPointer { xb in
-            normed.withUnsafeMutableBufferPointer { nb in
-            q.withUnsafeMutableBufferPointer { qb in
-            k.withUnsafeMutableBufferPointer { kb in
-            v.withUnsafeMutableBufferPointer { vb in
-            attention.withUnsafeMutableBufferPointer { ab in
-            gate.withUnsafeMutableBufferPointer { gb in
-            up.withUnsafeMutableBufferPointer { ub in
-            positions.withUnsafeBufferPointer { pb in
-                guard let xp = xb.baseAddress, let np = nb.baseAddress, let qp = qb.baseAddress,
-                      let kp = kb.baseAddress, let vp = vb.baseAddress, let ap = ab.baseAddress,
-                      let gp = gb.baseAddress, let upp = ub.baseAddress,
-                      let pp = pb.baseAddress else { return }
 
-                // Attention block.
-                Parallel.forEachChunk(n, grain: 32) { r in
-                    Kernels.rmsNorm(xp + r.lowerBound * h, into: np + r.lowerBound * h, rows: r.count, width: h,
-                                    scale: layer.inputNorm.pointer, eps: eps)
-                }
-                Matmul.linear(np, rows: n, inFeatures: h, weight: layer.query.pointer, outFeatures: qWidth, into: qp)
-                Matmul.linear(np, rows: n, inFeatures: h, weight: layer.key.pointer, outFeatures: kvWidth, into: kp)
-                Matmul.linear(np, rows: n, inFeatures: h, weight: layer.value.pointer, outFeatures: kvWidth, into: vp)
-                Parallel.forEachChunk(n, grain: 32) { r in
-                    let lo = r.lowerBound
-                    Kernels.rmsNorm(qp + lo * qWidth, into: qp + lo * qWidth, rows: r.count * heads, width: hd,
-                                    scale: layer.queryNorm.pointer, eps: eps)
-                    Kernels.rmsNorm(kp + lo * kvWidth, into: kp + lo * kvWidth, rows: r.count * kvHeads, width: hd,
-                                    scale: layer.keyNorm.pointer, eps: eps)
-                    Kernels.rope(qp + lo * qWidth, rows: r.count, heads: heads, headDim: hd, rowStride: qWidth,
-                                 positions: pp + lo, cos: rotary.cos.pointer, sin: rotary.sin.pointer)
-                    Kernels.rope(kp + lo * kvWidth, rows: r.count, heads: kvHeads, headDim: hd, rowStride: kvWidth,
-                                 positions: pp + lo, cos: rotary.cos.pointer, sin: rotary.sin.pointer)
-                }
-                attendAll(q: qp, k: kp, v: vp, out: ap, starts: starts, lengths: lengths,
-                          fullAttention: layer.isFullAttention)
-                Matmul.linear(ap, rows: n, inFeatures: qWidth, weight: layer.output.pointer, outFeatures: h, into: np)
-                Parallel.forEachChunk(n, grain: 32) { r in
-                    Kernels.addRMSNorm(np + r.lowerBound * h, to: xp + r.lowerBound * h, rows: r.count, width: h,
-                                       scale: layer.postAttentionNorm.pointer, eps: eps)
-                    Kernels.rmsNorm(xp + r.lowerBound * h, into: np + r.lowerBound * h, rows: r.count, width: h,
-                                    scale: layer.preFeedforwardNorm.pointer, eps: eps)
-                }
+            // Attention block.
+            Parallel.forEachChunk(n, grain: 32) { r in
+                Kernels.rmsNorm(xp + r.lowerBound * h, into: np + r.lowerBound * h, rows: r.count, width: h,
+                                scale: layer.inputNorm.pointer, eps: eps)
+            }
+            Matmul.linear(np, rows: n, inFeatures: h, weight: layer.query.pointer, outFeatures: qWidth, into: qp)
+            Matmul.linear(np, rows: n, inFeatures: h, weight: layer.key.pointer, outFeatures: kvWidth, into: kp)
+            Matmul.linear(np, rows: n, inFeatures: h, weight: layer.value.pointer, outFeatures: kvWidth, into: vp)
+            Parallel.forEachChunk(n, grain: 32) { r in
+                let lo = r.lowerBound
+                Kernels.rmsNorm(qp + lo * qWidth, into: qp + lo * qWidth, rows: r.count * heads, width: hd,
+                                scale: layer.queryNorm.pointer, eps: eps)
+                Kernels.rmsNorm(kp + lo * kvWidth, into: kp + lo * kvWidth, rows: r.count * kvHeads, width: hd,
+                                scale: layer.keyNorm.pointer, eps: eps)
+                Kernels.rope(qp + lo * qWidth, rows: r.count, heads: heads, headDim: hd, rowStride: qWidth,
+                             positions: pp + lo, cos: rotary.cos.pointer, sin: rotary.sin.pointer)
+                Kernels.rope(kp + lo * kvWidth, rows: r.count, heads: kvHeads, headDim: hd, rowStride: kvWidth,
+                             positions: pp + lo, cos: rotary.cos.pointer, sin: rotary.sin.pointer)
+            }
+            attendAll(q: qp, k: kp, v: vp, out: ap, starts: starts, lengths: lengths, fullAttention: layer.isFullAttention)
+            Matmul.linear(ap, rows: n, inFeatures: qWidth, weight: layer.output.pointer, outFeatures: h, into: np)
+            Parallel.forEachChunk(n, grain: 32) { r in
+                Kernels.addRMSNorm(np + r.lowerBound * h, to: xp + r.lowerBound * h, rows: r.count, width: h,
+                                   scale: layer.postAttentionNorm.pointer, eps: eps)
+                Kernels.rmsNorm(xp + r.lowerBound * h, into: np + r.lowerBound * h, rows: r.count, width: h,
+                                scale: layer.preFeedforwardNorm.pointer, eps: eps)
+            }
 
-                // Feed-forward block.
-                Matmul.linear(np, rows: n, inFeatures: h, weight: layer.gate.pointer, outFeatures: inter, into: gp)
-                Matmul.linear(np, rows: n, inFeatures: h, weight: layer.up.pointer, outFeatures: inter, into: upp)
-                Parallel.forEachChunk(n, grain: 16) { r in
-                    Kernels.geluMultiply(gp + r.lowerBound * inter, upp + r.lowerBound * inter, count: r.count * inter)
-                }
-                Matmul.linear(gp, rows: n, inFeatures: inter, weight: layer.down.pointer, outFeatures: h, into: np)
-                Parallel.forEachChunk(n, grain: 32) { r in
-                    Kernels.addRMSNorm(np + r.lowerBound * h, to: xp + r.lowerBound * h, rows: r.count, width: h,
-                                       scale: layer.postFeedforwardNorm.pointer, eps: eps)
-                }
-            }}}}}}}}}
+            // Feed-forward block.
+            Matmul.linear(np, rows: n, inFeatures: h, weight: layer.gate.pointer, outFeatures: inter, into: gp)
+            Matmul.linear(np, rows: n, inFeatures: h, weight: layer.up.pointer, outFeatures: inter, into: upp)
+            Parallel.forEachChunk(n, grain: 16) { r in
+                Kernels.geluMultiply(gp + r.lowerBound * inter, upp + r.lowerBound * inter, count: r.count * inter)
+            }
+            Matmul.linear(gp, rows: n, inFeatures: inter, weight: layer.down.pointer, outFeatures: h, into: np)
+            Parallel.forEachChunk(n, grain: 32) { r in
+                Kernels.addRMSNorm(np + r.lowerBound * h, to: xp + r.lowerBound * h, rows: r.count, width: h,
+                                   scale: layer.postFeedforwardNorm.pointer, eps: eps)
+            }
         }
 
         if applyFinalNorm {
-            x.withUnsafeMutableBufferPointer { xb in
-                guard let xp = xb.baseAddress else { return }
-                Parallel.forEachChunk(n, grain: 32) { r in
-                    Kernels.rmsNorm(xp + r.lowerBound * h, into: xp + r.lowerBound * h, rows: r.count, width: h,
-                                    scale: finalNorm.pointer, eps: eps)
-                }
+            Parallel.forEachChunk(n, grain: 32) { r in
+                Kernels.rmsNorm(xp + r.lowerBound * h, into: xp + r.lowerBound * h, rows: r.count, width: h,
+                                scale: finalNorm.pointer, eps: eps)
             }
         }
-        return x
+        return withExtendedLifetime(work) { Array(UnsafeBufferPointer(start: xp, count: n * h)) }
     }
 
     /// Attention for every sequence of a packed batch. The (sequence, query block) pairs are
