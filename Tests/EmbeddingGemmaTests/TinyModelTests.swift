@@ -147,6 +147,11 @@ struct TinyModelTests {
         #expect(throws: EmbeddingGemmaError.inputTooLong(index: 0, tokens: 122, limit: TinyModel.maxPositions)) {
             try model.embed([long], prompts: [.none], truncation: .error)
         }
+        #expect(try model.tokenize(long).count == TinyModel.maxPositions)
+        #expect(try model.tokenize(long).last == 1, "truncation keeps <eos> last")
+        #expect(throws: EmbeddingGemmaError.inputTooLong(index: 0, tokens: 122, limit: TinyModel.maxPositions)) {
+            try model.tokenize(long, truncation: .error)
+        }
         #expect(throws: EmbeddingGemmaError.invalidInput("cannot compare vectors of 2 and 3 dimensions")) {
             try model.similarity([[1, 0]], [[1, 0, 0]])
         }

@@ -100,7 +100,11 @@ public final class EmbeddingModel: Sendable {
     /// Token ids the model sees for `text` under `prompt`: `<bos>`, prompt and text, `<eos>`,
     /// cut to ``maxSequenceLength`` (keeping `<eos>` last) unless `truncation` is `.error`.
     public func tokenize(_ text: String, prompt: Prompt = .none, truncation: TruncationPolicy = .truncate) throws(EmbeddingGemmaError) -> [Int] {
-        try prepare([text], prompt: prompt, truncation: truncation)[0].ids.map(Int.init)
+        let prepared = try prepare(text, prompt: prompt)
+        if truncation == .error, prepared.originalCount > prepared.ids.count {
+            throw .inputTooLong(index: 0, tokens: prepared.originalCount, limit: maxSequenceLength)
+        }
+        return prepared.ids.map(Int.init)
     }
 
     /// Embeds `texts`.
@@ -154,7 +158,7 @@ public final class EmbeddingModel: Sendable {
         var inputs: [PreparedInput] = []
         inputs.reserveCapacity(texts.count)
         for (index, (text, prompt)) in zip(texts, prompts).enumerated() {
-            var prepared = try prepare([text], prompt: prompt, truncation: truncation)[0]
+            var prepared = try prepare(text, prompt: prompt)
             if truncation == .error, prepared.originalCount > prepared.ids.count {
                 throw .inputTooLong(index: index, tokens: prepared.originalCount, limit: maxSequenceLength)
             }
@@ -219,23 +223,20 @@ public final class EmbeddingModel: Sendable {
         var index = 0
     }
 
-    private func prepare(_ texts: [String], prompt: Prompt, truncation: TruncationPolicy) throws(EmbeddingGemmaError) -> [PreparedInput] {
-        let prefix = try promptText(prompt)
+    /// Tokenizes `prompt + text`, cut to the model's limit the way the reference truncates:
+    /// the first `limit − 1` tokens, then `<eos>`.
+    private func prepare(_ text: String, prompt: Prompt) throws(EmbeddingGemmaError) -> PreparedInput {
+        var ids = tokenizer.encodeIds(try promptText(prompt) + text)
+        let original = ids.count
         let limit = maxSequenceLength
-        var prepared: [PreparedInput] = []
-        for text in texts {
-            var ids = tokenizer.encodeIds(prefix + text)
-            let original = ids.count
-            if ids.count > limit {
-                ids.removeSubrange((limit - 1)..<(ids.count - 1))
-            }
-            for id in ids where Int(id) >= folder.config.vocabSize {
-                let piece = tokenizer.piece(for: Int(id)) ?? "?"
-                throw .invalidInput("the text contains the token \(piece) (id \(id)), which this text-only model has no embedding for")
-            }
-            prepared.append(PreparedInput(ids: ids, originalCount: original))
+        if ids.count > limit {
+            ids.removeSubrange((limit - 1)..<(ids.count - 1))
         }
-        return prepared
+        for id in ids where Int(id) >= folder.config.vocabSize {
+            let piece = tokenizer.piece(for: Int(id)) ?? "?"
+            throw .invalidInput("the text contains the token \(piece) (id \(id)), which this text-only model has no embedding for")
+        }
+        return PreparedInput(ids: ids, originalCount: original)
     }
 
     /// Encoder and head over one pass of tokenized sequences.

@@ -6,27 +6,6 @@
 /// SIMD accumulators for reductions, and an `exp` built from arithmetic and bit operations.
 /// Arithmetic follows the reference's float32 formulas (RMSNorm: `x · rsqrt(mean(x²) + eps) · (1 + w)`).
 enum Kernels {
-    /// `Σ x[i]²` with eight independent accumulators.
-    @inline(__always)
-    static func sumOfSquares(_ x: UnsafePointer<Float>, count: Int) -> Float {
-        var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
-        var i = 0
-        let raw = UnsafeRawPointer(x)
-        while i + 16 <= count {
-            let a = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-            let b = raw.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self)
-            acc0 += a * a
-            acc1 += b * b
-            i += 16
-        }
-        var sum = (acc0 + acc1).sum()
-        while i < count {
-            sum += x[i] * x[i]
-            i += 1
-        }
-        return sum
-    }
-
     /// `Σ a[i]·b[i]` with SIMD accumulators.
     @inline(__always)
     static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
@@ -57,7 +36,7 @@ enum Kernels {
         for r in 0..<rows {
             let x = input + r * width
             let y = output + r * width
-            let inv = 1 / (sumOfSquares(x, count: width) / Float(width) + eps).squareRoot()
+            let inv = 1 / (dot(x, x, count: width) / Float(width) + eps).squareRoot()
             for i in 0..<width { y[i] = (x[i] * inv) * scale[i] }
         }
     }
@@ -70,7 +49,7 @@ enum Kernels {
         for r in 0..<rows {
             let x = delta + r * width
             let y = residual + r * width
-            let inv = 1 / (sumOfSquares(x, count: width) / Float(width) + eps).squareRoot()
+            let inv = 1 / (dot(x, x, count: width) / Float(width) + eps).squareRoot()
             for i in 0..<width { y[i] += (x[i] * inv) * scale[i] }
         }
     }

@@ -37,34 +37,20 @@ enum Matmul {
         #endif
     }()
 
-    /// `c[m×n] = alpha · a[m×k] · b[n×k]ᵀ + beta · c`.
-    ///
-    /// This is the shape of a linear layer: `b` is a weight matrix stored `[out, in]`.
-    @inline(__always)
-    static func multiplyTransposed(
-        _ a: UnsafePointer<Float>, lda: Int,
-        _ b: UnsafePointer<Float>, ldb: Int,
-        into c: UnsafeMutablePointer<Float>, ldc: Int,
-        m: Int, n: Int, k: Int, alpha: Float = 1, beta: Float = 0
-    ) {
-        guard m > 0, n > 0 else { return }
-        _ = configureThreads
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
-    }
-
-    /// `c[m×n] = alpha · a[m×k] · b[k×n] + beta · c`.
+    /// One single-threaded BLAS product: `c[m×n] = alpha · a[m×k] · b`, where `b` is `[n×k]` read
+    /// transposed when `transposeB` (the shape of a linear layer, weights stored `[out, in]`) and
+    /// `[k×n]` otherwise.
     @inline(__always)
     static func multiply(
         _ a: UnsafePointer<Float>, lda: Int,
-        _ b: UnsafePointer<Float>, ldb: Int,
+        _ b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
         into c: UnsafeMutablePointer<Float>, ldc: Int,
-        m: Int, n: Int, k: Int, alpha: Float = 1, beta: Float = 0
+        m: Int, n: Int, k: Int, alpha: Float = 1
     ) {
         guard m > 0, n > 0 else { return }
         _ = configureThreads
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), 0, c, Int32(ldc))
     }
 
     /// A linear layer over `rows` input rows: `output[rows×out] = input[rows×in] · weightᵀ`,
@@ -84,19 +70,19 @@ enum Matmul {
                                    output + first, Int32(outFeatures))
             }
         } else if !parallel {
-            multiplyTransposed(input, lda: inFeatures, weight, ldb: inFeatures, into: output, ldc: outFeatures,
+            multiply(input, lda: inFeatures, weight, ldb: inFeatures, transposeB: true, into: output, ldc: outFeatures,
                                m: rows, n: outFeatures, k: inFeatures)
         } else if rows >= 32 * Parallel.threadCount {
             // Many tokens: each thread takes a band of rows and streams the whole weight matrix.
             Parallel.forEachChunk(rows, grain: 32) { band in
-                multiplyTransposed(input + band.lowerBound * inFeatures, lda: inFeatures, weight, ldb: inFeatures,
+                multiply(input + band.lowerBound * inFeatures, lda: inFeatures, weight, ldb: inFeatures, transposeB: true,
                                    into: output + band.lowerBound * outFeatures, ldc: outFeatures,
                                    m: band.count, n: outFeatures, k: inFeatures)
             }
         } else {
             // Few tokens: each thread reads its own slice of the weight matrix once.
             forEachColumnBlock(outFeatures, parallel: true) { first, count in
-                multiplyTransposed(input, lda: inFeatures, weight + first * inFeatures, ldb: inFeatures,
+                multiply(input, lda: inFeatures, weight + first * inFeatures, ldb: inFeatures, transposeB: true,
                                    into: output + first, ldc: outFeatures, m: rows, n: count, k: inFeatures)
             }
         }

@@ -187,8 +187,8 @@ struct GemmaEncoder: Sendable {
             // One key/value head: the block's query rows of all heads form one
             // [(t1 − t0)·heads × headDim] matrix (rows ordered token, then head).
             let rows = (t1 - t0) * heads
-            Matmul.multiplyTransposed(
-                q + t0 * qWidth, lda: hd, k + k0 * kvWidth, ldb: kvWidth,
+            Matmul.multiply(
+                q + t0 * qWidth, lda: hd, k + k0 * kvWidth, ldb: kvWidth, transposeB: true,
                 into: scores, ldc: keys, m: rows, n: keys, k: hd, alpha: attentionScale)
             for row in 0..<rows {
                 let i = t0 + row / heads
@@ -196,21 +196,21 @@ struct GemmaEncoder: Sendable {
                                 lower: max(0, i - radius) - k0, upper: min(length, i + radius + 1) - k0)
             }
             Matmul.multiply(
-                scores, lda: keys, v + k0 * kvWidth, ldb: kvWidth,
+                scores, lda: keys, v + k0 * kvWidth, ldb: kvWidth, transposeB: false,
                 into: out + t0 * qWidth, ldc: hd, m: rows, n: hd, k: keys)
         } else {
             for head in 0..<heads {
                 let kvHead = head / group
-                Matmul.multiplyTransposed(
+                Matmul.multiply(
                     q + t0 * qWidth + head * hd, lda: qWidth,
-                    k + k0 * kvWidth + kvHead * hd, ldb: kvWidth,
+                    k + k0 * kvWidth + kvHead * hd, ldb: kvWidth, transposeB: true,
                     into: scores, ldc: keys, m: t1 - t0, n: keys, k: hd, alpha: attentionScale)
                 for i in t0..<t1 {
                     Kernels.softmax(scores + (i - t0) * keys, count: keys,
                                     lower: max(0, i - radius) - k0, upper: min(length, i + radius + 1) - k0)
                 }
                 Matmul.multiply(
-                    scores, lda: keys, v + k0 * kvWidth + kvHead * hd, ldb: kvWidth,
+                    scores, lda: keys, v + k0 * kvWidth + kvHead * hd, ldb: kvWidth, transposeB: false,
                     into: out + t0 * qWidth + head * hd, ldc: qWidth, m: t1 - t0, n: hd, k: keys)
             }
         }
