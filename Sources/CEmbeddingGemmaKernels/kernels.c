@@ -24,42 +24,39 @@ static inline float hsum(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-/* 3 input rows x 4 weight rows: 12 accumulators, 7 loads per 12 FMAs. */
+/* 4 input rows x 3 weight rows: 12 accumulators + 3 weight vectors + 1 input vector = 16 YMM
+   registers, so nothing spills; 7 loads per 12 FMAs. */
 __attribute__((target("avx2,fma")))
-static void block3x4(const float *x, const float *w, int k, float *y, int ldy) {
-    __m256 acc[3][4];
-    for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 4; j++) acc[i][j] = _mm256_setzero_ps();
+static void block4x3(const float *x, const float *w, int k, float *y, int ldy) {
+    __m256 acc[4][3];
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 3; j++) acc[i][j] = _mm256_setzero_ps();
     for (int p = 0; p < k; p += 8) {
-        const __m256 w0 = _mm256_loadu_ps(w + p), w1 = _mm256_loadu_ps(w + k + p);
-        const __m256 w2 = _mm256_loadu_ps(w + 2 * k + p), w3 = _mm256_loadu_ps(w + 3 * k + p);
-        for (int i = 0; i < 3; i++) {
+        const __m256 w0 = _mm256_loadu_ps(w + p), w1 = _mm256_loadu_ps(w + k + p), w2 = _mm256_loadu_ps(w + 2 * k + p);
+        for (int i = 0; i < 4; i++) {
             const __m256 xi = _mm256_loadu_ps(x + i * k + p);
             acc[i][0] = _mm256_fmadd_ps(xi, w0, acc[i][0]);
             acc[i][1] = _mm256_fmadd_ps(xi, w1, acc[i][1]);
             acc[i][2] = _mm256_fmadd_ps(xi, w2, acc[i][2]);
-            acc[i][3] = _mm256_fmadd_ps(xi, w3, acc[i][3]);
         }
     }
-    for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 4; j++) y[i * ldy + j] = hsum(acc[i][j]);
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 3; j++) y[i * ldy + j] = hsum(acc[i][j]);
 }
 
-/* 1 input row x 4 weight rows. */
+/* 1 input row x 3 weight rows. */
 __attribute__((target("avx2,fma")))
-static void block1x4(const float *x, const float *w, int k, float *y) {
-    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+static void block1x3(const float *x, const float *w, int k, float *y) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps();
     for (int p = 0; p < k; p += 8) {
         const __m256 xi = _mm256_loadu_ps(x + p);
         a0 = _mm256_fmadd_ps(xi, _mm256_loadu_ps(w + p), a0);
         a1 = _mm256_fmadd_ps(xi, _mm256_loadu_ps(w + k + p), a1);
         a2 = _mm256_fmadd_ps(xi, _mm256_loadu_ps(w + 2 * k + p), a2);
-        a3 = _mm256_fmadd_ps(xi, _mm256_loadu_ps(w + 3 * k + p), a3);
     }
     y[0] = hsum(a0);
     y[1] = hsum(a1);
     y[2] = hsum(a2);
-    y[3] = hsum(a3);
 }
 
 /* 1 input row x 1 weight row. */
@@ -73,11 +70,11 @@ static float dot1(const float *x, const float *w, int k) {
 __attribute__((target("avx2,fma")))
 void eg_small_gemm_avx2(const float *x, int m, const float *w, int n, int k, float *y, int ldy) {
     int j = 0;
-    for (; j + 4 <= n; j += 4) {
+    for (; j + 3 <= n; j += 3) {
         const float *wj = w + (long)j * k;
         int i = 0;
-        for (; i + 3 <= m; i += 3) block3x4(x + (long)i * k, wj, k, y + (long)i * ldy + j, ldy);
-        for (; i < m; i++) block1x4(x + (long)i * k, wj, k, y + (long)i * ldy + j);
+        for (; i + 4 <= m; i += 4) block4x3(x + (long)i * k, wj, k, y + (long)i * ldy + j, ldy);
+        for (; i < m; i++) block1x3(x + (long)i * k, wj, k, y + (long)i * ldy + j);
     }
     for (; j < n; j++)
         for (int i = 0; i < m; i++) y[(long)i * ldy + j] = dot1(x + (long)i * k, w + (long)j * k, k);

@@ -155,19 +155,15 @@ public final class EmbeddingModel: Sendable {
             throw .invalidInput("\(texts.count) texts but \(prompts.count) prompts")
         }
         let width = try Self.checkDimensions(dimensions, full: head.outputWidth)
-        var inputs: [PreparedInput] = []
-        inputs.reserveCapacity(texts.count)
-        for (index, (text, prompt)) in zip(texts, prompts).enumerated() {
-            var prepared = try prepare(text, prompt: prompt)
-            if truncation == .error, prepared.originalCount > prepared.ids.count {
-                throw .inputTooLong(index: index, tokens: prepared.originalCount, limit: maxSequenceLength)
-            }
-            prepared.index = index
-            inputs.append(prepared)
+        let inputs = try prepareAll(texts, prompts: prompts)
+        if truncation == .error, let index = inputs.firstIndex(where: { $0.originalCount > $0.ids.count }) {
+            throw .inputTooLong(index: index, tokens: inputs[index].originalCount, limit: maxSequenceLength)
         }
-        var results = [Embedding?](repeating: nil, count: texts.count)
+        var results: [Embedding] = []
+        results.reserveCapacity(inputs.count)
         var start = 0
         while start < inputs.count {
+            // Sequences are packed into passes of at most `tokensPerPass` tokens (at least one sequence).
             var end = start
             var tokens = 0
             while end < inputs.count, end == start || tokens + inputs[end].ids.count <= Self.tokensPerPass {
@@ -175,14 +171,33 @@ public final class EmbeddingModel: Sendable {
                 end += 1
             }
             let pass = inputs[start..<end]
-            let vectors = run(pass.map(\.ids))
-            for (input, vector) in zip(pass, vectors) {
+            for (input, vector) in zip(pass, run(pass.map(\.ids))) {
                 let cut = width == vector.count ? vector : VectorMath.normalized(Array(vector.prefix(width)))
-                results[input.index] = Embedding(vector: cut, tokenCount: input.ids.count, originalTokenCount: input.originalCount)
+                results.append(Embedding(vector: cut, tokenCount: input.ids.count, originalTokenCount: input.originalCount))
             }
             start = end
         }
-        return results.compactMap { $0 }
+        return results
+    }
+
+    /// Tokenizes every input, on all cores when there are many; the first failing input's error is thrown.
+    private func prepareAll(_ texts: [String], prompts: [Prompt]) throws(EmbeddingGemmaError) -> [PreparedInput] {
+        var prepared = [Result<PreparedInput, EmbeddingGemmaError>?](repeating: nil, count: texts.count)
+        prepared.withUnsafeMutableBufferPointer { slots in
+            let output = UncheckedSendable(slots)
+            Parallel.forEachChunk(texts.count, grain: 64) { range in
+                for i in range {
+                    output.value[i] = Result { () throws(EmbeddingGemmaError) in try prepare(texts[i], prompt: prompts[i]) }
+                }
+            }
+        }
+        var inputs: [PreparedInput] = []
+        inputs.reserveCapacity(texts.count)
+        for slot in prepared {
+            guard let result = slot else { throw .invalidInput("tokenization did not complete") }
+            inputs.append(try result.get())
+        }
+        return inputs
     }
 
     /// Cosine similarity of every `a` with every `b` (`[a.count][b.count]`).
@@ -220,7 +235,6 @@ public final class EmbeddingModel: Sendable {
     struct PreparedInput {
         var ids: [Int32]
         var originalCount: Int
-        var index = 0
     }
 
     /// Tokenizes `prompt + text`, cut to the model's limit the way the reference truncates:
