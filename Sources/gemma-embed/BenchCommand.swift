@@ -82,7 +82,7 @@ struct BenchCommand: ParsableCommand {
         }
 
         let rss = Self.peakResidentMegabytes()
-        let threads = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "\(ProcessInfo.processInfo.activeProcessorCount)"
+        let threads = "\(EmbeddingModel.threadCount)"
         if json {
             var object: [String: Any] = [
                 "machine": Self.machine(), "threads": threads, "precision": "float32",

@@ -10,6 +10,6 @@ struct GemmaEmbed: ParsableCommand {
         The model is read from --model, else $EMBEDDINGGEMMA_MODEL, else \
         ~/.cache/embeddinggemma/embeddinggemma-300m (filled by scripts/fetch-model.sh).
         """,
-        subcommands: [EmbedCommand.self, SimilarityCommand.self, TokenizeCommand.self, BenchCommand.self]
+        subcommands: [EmbedCommand.self, SimilarityCommand.self, TokenizeCommand.self, VerifyCommand.self, BenchCommand.self]
     )
 }

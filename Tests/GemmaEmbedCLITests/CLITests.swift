@@ -146,6 +146,17 @@ struct CLITinyModelTests {
         #expect(result.stdout.isEmpty)
     }
 
+    @Test("verify accepts the right digest and rejects a corrupt file")
+    func verify() throws {
+        let digest = try SHA256.hexDigest(ofFile: Self.folder + "/model.safetensors")
+        let good = try CLI.run(["verify", "--model", Self.folder, "--expected", digest])
+        #expect(good.status == 0, "\(good.stderr)")
+        #expect(good.stdout.contains("matches"))
+        let bad = try CLI.run(["verify", "--model", Self.folder])
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("corrupt or a different model"))
+    }
+
     @Test("JSONL errors name the line; invalid UTF-8 and empty input are rejected")
     func inputErrors() throws {
         let badLine = try CLI.run(["embed", "--jsonl", "--input", "-", "--model", Self.folder],

@@ -65,6 +65,9 @@ public final class EmbeddingModel: Sendable {
         var weights: Result<(GemmaEncoder, EmbeddingHead), EmbeddingGemmaError>?
     }
 
+    /// Threads the encoder uses (`$EMBEDDINGGEMMA_THREADS`, else every online processor).
+    public static var threadCount: Int { Parallel.threadCount }
+
     /// Named prompts of the model.
     public var prompts: [String: String] { folder.prompts }
 

@@ -2,8 +2,14 @@ import Dispatch
 
 /// Splits work over rows across the machine's cores.
 enum Parallel {
-    /// Number of worker threads used for row-parallel kernels.
-    static let threadCount: Int = max(1, min(ProcessInfo_activeProcessorCount(), 64))
+    /// Number of threads every parallel step uses: `$EMBEDDINGGEMMA_THREADS` if set, else the
+    /// number of online processors.
+    static let threadCount: Int = {
+        if let value = getenv("EMBEDDINGGEMMA_THREADS").flatMap({ Int(String(cString: $0)) }), value > 0 {
+            return min(value, 256)
+        }
+        return max(1, min(onlineProcessorCount(), 256))
+    }()
 
     /// Calls `body(range)` on disjoint chunks of `0..<count`, in parallel when there is enough work.
     /// `grain` is the smallest chunk worth a thread.
@@ -35,10 +41,10 @@ struct UncheckedSendable<Value>: @unchecked Sendable {
 
 #if canImport(Glibc)
 import Glibc
-private func ProcessInfo_activeProcessorCount() -> Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
+private func onlineProcessorCount() -> Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
 #elseif canImport(Darwin)
 import Darwin
-private func ProcessInfo_activeProcessorCount() -> Int { Int(sysconf(_SC_NPROCESSORS_ONLN)) }
+private func onlineProcessorCount() -> Int { Int(sysconf(_SC_NPROCESSORS_ONLN)) }
 #else
-private func ProcessInfo_activeProcessorCount() -> Int { 1 }
+private func onlineProcessorCount() -> Int { 1 }
 #endif

@@ -7,6 +7,9 @@ public enum ModelLocation {
     /// The Hugging Face Hub id of the model this engine runs.
     public static let hubIdentifier = "google/embeddinggemma-300m"
 
+    /// SHA-256 of `model.safetensors` of the published float32 sentence-transformers checkpoint.
+    public static let publishedSHA256 = "cbf5a78393b6a033e0b8a63a57549964f7ed5c6fbeb4ba0694214f36123f2fd2"
+
     /// What to do when no model is found.
     public static let fetchHint = "Fetch it with scripts/fetch-model.sh (or point --model / EMBEDDINGGEMMA_MODEL at a sentence-transformers folder of google/embeddinggemma-300m)."
 
