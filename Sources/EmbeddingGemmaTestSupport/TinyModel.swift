@@ -6,19 +6,27 @@ import Foundation
 /// tokenizer, the sentence-transformers layout. Lets the fast tests run every code path of
 /// loading and the forward pass without the real weights.
 public enum TinyModel {
+    /// Width of the residual stream.
     public static let hidden = 16
+    /// Width of the feed-forward layer.
     public static let intermediate = 24
+    /// Query heads (one key/value head).
     public static let heads = 2
+    /// Width of a head.
     public static let headDim = 8
+    /// Layers: sliding, full, sliding.
     public static let layers = 3
     /// Window 8: sliding layers see |i − j| ≤ 4.
     public static let slidingWindow = 8
+    /// Longest input in tokens.
     public static let maxPositions = 96
 
     /// Toy vocabulary: specials, 256 byte tokens, then pieces.
     public static let pieces = ["▁", "a", "b", "c", "h", "i", "ab", "abc", "▁a", "hi", "<tag>", "aa", "▁▁"]
+    /// Merge rules, by rank.
     public static let merges: [(String, String)] = [("a", "b"), ("ab", "c"), ("▁", "a"), ("h", "i"), ("a", "a"), ("▁", "▁")]
 
+    /// The id of a piece or special token of the toy vocabulary.
     public static func pieceId(_ piece: String) -> Int {
         if let index = pieces.firstIndex(of: piece) { return 4 + 256 + index }
         switch piece {
@@ -29,8 +37,10 @@ public enum TinyModel {
         }
     }
 
+    /// Number of ids: 4 specials, 256 byte tokens, the pieces.
     public static var vocabularySize: Int { 4 + 256 + pieces.count }
 
+    /// The toy tokenizer in the `tokenizer.json` format of Gemma (Replace normalizer, BPE with byte fallback).
     public static func tokenizerJSON() -> String {
         func quoted(_ s: String) -> String {
             var out = "\""
@@ -93,8 +103,10 @@ public enum TinyModel {
         return tensors
     }
 
+    /// `layer_types` of the config.
     public static var layerTypes: [String] { (0..<layers).map { $0 == 1 ? "full_attention" : "sliding_attention" } }
 
+    /// `config.json` of the tiny Gemma 3 backbone.
     public static func configJSON() -> String {
         let types = layerTypes.map { "\"\($0)\"" }.joined(separator: ", ")
         return """
@@ -145,6 +157,7 @@ public enum TinyModel {
 
 /// Writes float32 safetensors files for tests.
 public enum SafeTensorsWriter {
+    /// The bytes of a safetensors file holding `tensors` (name, shape, values) as F32 or BF16.
     public static func bytes(_ tensors: [(String, [Int], [Float])], dtype: String = "F32") -> [UInt8] {
         var header = "{"
         var offset = 0
@@ -175,6 +188,7 @@ public enum SafeTensorsWriter {
         return out
     }
 
+    /// Writes `tensors` as a safetensors file at `path`.
     public static func write(_ tensors: [(String, [Int], [Float])], to path: String, dtype: String = "F32") throws {
         try Data(bytes(tensors, dtype: dtype)).write(to: URL(fileURLWithPath: path))
     }

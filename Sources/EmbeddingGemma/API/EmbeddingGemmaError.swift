@@ -19,6 +19,7 @@ public enum EmbeddingGemmaError: Error, Sendable, Equatable, CustomStringConvert
     /// A request that cannot be served as asked (empty list, bad vector sizes, ...).
     case invalidInput(String)
 
+    /// A message that says what went wrong and what to do about it.
     public var description: String {
         switch self {
         case let .modelNotFound(path, hint):
