@@ -23,7 +23,15 @@ if [ -f "$marker" ] && [ "$(cat "$marker")" = "$EXPECTED_SHA256" ] && [ -f "$des
     exit 0
 fi
 if [ -e "$dest" ]; then
-    echo "error: $dest exists but is not a verified model; remove it or choose another folder" >&2
+    # A folder put there by hand (say, a copy of the Hugging Face snapshot): accept it if its weights
+    # are the published ones.
+    if [ -f "$dest/model.safetensors" ] && [ -f "$dest/config.json" ] \
+        && [ "$(sha256sum "$dest/model.safetensors" | cut -d' ' -f1)" = "$EXPECTED_SHA256" ]; then
+        echo "$EXPECTED_SHA256" > "$marker"
+        echo "model present and verified: $dest" >&2
+        exit 0
+    fi
+    echo "error: $dest exists but is not the published model (missing files or sha256 mismatch); remove it or choose another folder" >&2
     exit 1
 fi
 
