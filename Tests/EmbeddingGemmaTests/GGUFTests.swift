@@ -1,0 +1,167 @@
+import EmbeddingGemma
+import Foundation
+import Testing
+
+/// Builds GGUF files byte by byte for the reader's tests.
+private struct GGUFBuilder {
+    var bytes: [UInt8] = []
+
+    mutating func u8(_ v: UInt8) { bytes.append(v) }
+    mutating func u32(_ v: UInt32) { for i in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt32(i)))) } }
+    mutating func u64(_ v: UInt64) { for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) } }
+    mutating func string(_ s: String) {
+        u64(UInt64(s.utf8.count))
+        bytes.append(contentsOf: s.utf8)
+    }
+
+    /// A valid file: header, metadata of every type, one F32 [4 × 2] and one Q8_0 [32 × 2] tensor.
+    static func sample(alignment: UInt32 = 32) -> (bytes: [UInt8], floats: [Float]) {
+        var b = GGUFBuilder()
+        b.bytes.append(contentsOf: "GGUF".utf8)
+        b.u32(3)
+        b.u64(2) // tensors
+        b.u64(15) // metadata
+        b.string("general.architecture"); b.u32(8); b.string("gemma-embedding")
+        b.string("general.alignment"); b.u32(4); b.u32(alignment)
+        b.string("k.u8"); b.u32(0); b.u8(200)
+        b.string("k.i8"); b.u32(1); b.u8(0xFF)
+        b.string("k.u16"); b.u32(2); b.u8(0x34); b.u8(0x12)
+        b.string("k.i16"); b.u32(3); b.u8(0xFE); b.u8(0xFF)
+        b.string("k.i32"); b.u32(5); b.u32(UInt32(bitPattern: -7))
+        b.string("k.f32"); b.u32(6); b.u32(Float(0.5).bitPattern)
+        b.string("k.bool"); b.u32(7); b.u8(1)
+        b.string("k.u64"); b.u32(10); b.u64(1 << 40)
+        b.string("k.i64"); b.u32(11); b.u64(UInt64(bitPattern: -3))
+        b.string("k.f64"); b.u32(12); b.u64(Double(2.25).bitPattern)
+        b.string("tokenizer.ggml.tokens"); b.u32(9); b.u32(8); b.u64(3); b.string("<pad>"); b.string("▁hi"); b.string("")
+        b.string("k.nested"); b.u32(9); b.u32(9); b.u64(1); b.u32(4); b.u64(2); b.u32(1); b.u32(2)
+        b.string("gemma-embedding.block_count"); b.u32(4); b.u32(24)
+        // Tensor infos.
+        b.string("a.weight"); b.u32(2); b.u64(4); b.u64(2); b.u32(0); b.u64(0)
+        b.string("b.weight"); b.u32(2); b.u64(32); b.u64(2); b.u32(8); b.u64(UInt64(alignment))
+        while b.bytes.count % Int(alignment) != 0 { b.u8(0) }
+        let floats: [Float] = [1, 2, 3, 4, 5, 6, 7, 8]
+        for f in floats { b.u32(f.bitPattern) }
+        while b.bytes.count % Int(alignment) != 0 { b.u8(0) }
+        for block in 0..<2 {
+            b.u8(0x00); b.u8(0x3C) // f16 scale 1.0
+            for i in 0..<32 { b.u8(UInt8(bitPattern: Int8(i - 16 + block))) }
+        }
+        return (b.bytes, floats)
+    }
+}
+
+@Suite("GGUF reader")
+struct GGUFTests {
+    let directory: String = {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gguf-\(UUID().uuidString)").path
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }()
+
+    func write(_ bytes: [UInt8], _ name: String = "m.gguf") throws -> String {
+        let path = directory + "/" + name
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    @Test("reads metadata of every type and tensor descriptions", arguments: [32, 64])
+    func readsSample(alignment: Int) throws {
+        let sample = GGUFBuilder.sample(alignment: UInt32(alignment))
+        let file = try GGUFFile(path: try write(sample.bytes))
+        #expect(file.version == 3)
+        #expect(file.alignment == alignment)
+        #expect(file.metadata["general.architecture"]?.stringValue == "gemma-embedding")
+        #expect(file.metadata["k.u8"] == .uint8(200))
+        #expect(file.metadata["k.i8"] == .int8(-1))
+        #expect(file.metadata["k.u16"] == .uint16(0x1234))
+        #expect(file.metadata["k.i16"] == .int16(-2))
+        #expect(file.metadata["k.i32"] == .int32(-7))
+        #expect(file.metadata["k.f32"] == .float32(0.5))
+        #expect(file.metadata["k.bool"] == .bool(true))
+        #expect(file.metadata["k.u64"]?.intValue == 1 << 40)
+        #expect(file.metadata["k.i64"] == .int64(-3))
+        #expect(file.metadata["k.f64"]?.doubleValue == 2.25)
+        #expect(file.metadata["tokenizer.ggml.tokens"] == .array([.string("<pad>"), .string("▁hi"), .string("")]))
+        #expect(file.metadata["k.nested"] == .array([.array([.uint32(1), .uint32(2)])]))
+        #expect(file.metadata["gemma-embedding.block_count"]?.intValue == 24)
+        #expect(file.metadataKeys.first == "general.architecture")
+        let a = try #require(file.tensor(named: "a.weight"))
+        #expect(a.dimensions == [4, 2] && a.type == .f32 && a.range.count == 32 && a.range.lowerBound % alignment == 0)
+        let floats = file.withBytes(of: a) { raw in (0..<8).map { Float(bitPattern: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)) } }
+        #expect(floats == sample.floats)
+        let b = try #require(file.tensor(named: "b.weight"))
+        #expect(b.dimensions == [32, 2] && b.type == .q8_0 && b.range.count == 68)
+        #expect(file.withBytes(of: b) { $0[2] } == UInt8(bitPattern: -16))
+    }
+
+    @Test("every truncation of a valid file is an error")
+    func truncations() throws {
+        let full = GGUFBuilder.sample().bytes
+        for length in 0..<full.count {
+            let path = try write(Array(full.prefix(length)), "t.gguf")
+            #expect(throws: EmbeddingGemmaError.self, "length \(length)") { try GGUFFile(path: path) }
+        }
+    }
+
+    @Test("absurd counts, sizes, types and offsets are errors, not allocations or crashes")
+    func malformedFields() throws {
+        let good = GGUFBuilder.sample().bytes
+        func patched(_ offset: Int, _ values: [UInt8]) -> [UInt8] {
+            var bytes = good
+            for (i, v) in values.enumerated() { bytes[offset + i] = v }
+            return bytes
+        }
+        let huge: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 0x40]
+        let firstKeyLength = 24 // after magic, version, two counts
+        let cases: [(String, [UInt8])] = [
+            ("bad magic", patched(0, Array("GGUG".utf8))),
+            ("bad version", patched(4, [9, 0, 0, 0])),
+            ("huge tensor count", patched(8, huge)),
+            ("huge metadata count", patched(16, huge)),
+            ("huge string length", patched(firstKeyLength, huge)),
+            ("unknown value type", patched(firstKeyLength + 8 + "general.architecture".utf8.count, [99, 0, 0, 0])),
+        ]
+        for (name, bytes) in cases {
+            let path = try write(bytes, "c.gguf")
+            #expect(throws: EmbeddingGemmaError.self, "\(name)") { try GGUFFile(path: path) }
+        }
+        // Fields of the first tensor info, found by its name.
+        let name = Array("a.weight".utf8)
+        let at = try #require((0...(good.count - name.count)).first { Array(good[$0..<($0 + name.count)]) == name })
+        let dims = at + name.count, type = dims + 4 + 16, offset = type + 4
+        let tensorCases: [(String, [UInt8])] = [
+            ("too many dimensions", patched(dims, [9, 0, 0, 0])),
+            ("huge dimension", patched(dims + 4, huge)),
+            ("unknown ggml type", patched(type, [77, 0, 0, 0])),
+            ("misaligned offset", patched(offset, [4, 0, 0, 0, 0, 0, 0, 0])),
+            ("offset past the end", patched(offset, [0, 0, 0, 0, 1, 0, 0, 0])),
+        ]
+        for (name, bytes) in tensorCases {
+            let path = try write(bytes, "c.gguf")
+            #expect(throws: EmbeddingGemmaError.self, "\(name)") { try GGUFFile(path: path) }
+        }
+    }
+
+    @Test("random byte flips give a valid file or an error, never a crash")
+    func randomFlips() throws {
+        let good = GGUFBuilder.sample().bytes
+        var seed: UInt64 = 99
+        var rejected = 0
+        for round in 0..<500 {
+            var bytes = good
+            for _ in 0..<(1 + round % 3) {
+                seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                bytes[Int(seed >> 33) % bytes.count] = UInt8(truncatingIfNeeded: seed >> 17)
+            }
+            let path = try write(bytes, "f.gguf")
+            do {
+                let file = try GGUFFile(path: path)
+                for tensor in file.tensors { _ = file.withBytes(of: tensor) { $0.reduce(0, &+) } }
+            } catch {
+                rejected += 1
+            }
+        }
+        #expect(rejected > 50)
+    }
+}
