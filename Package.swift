@@ -41,7 +41,8 @@ let package = Package(
         ),
         .testTarget(
             name: "EmbeddingGemmaTests",
-            dependencies: ["EmbeddingGemma", "EmbeddingGemmaTestSupport"]
+            dependencies: ["EmbeddingGemma", "EmbeddingGemmaTestSupport"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "EmbeddingGemmaModelTests",

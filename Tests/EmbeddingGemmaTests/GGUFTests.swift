@@ -1,6 +1,6 @@
-import EmbeddingGemma
 import Foundation
 import Testing
+@testable import EmbeddingGemma
 
 /// Builds GGUF files byte by byte for the reader's tests.
 private struct GGUFBuilder {
@@ -163,5 +163,94 @@ struct GGUFTests {
             }
         }
         #expect(rejected > 50)
+    }
+
+    @Test("a file written by the gguf Python package (llama.cpp's writer) reads back exactly")
+    func referenceWriter() throws {
+        // Made by scripts/make-gguf-fixture.py.
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/gguf-py-sample.gguf").path
+        let file = try GGUFFile(path: path)
+        #expect(file.metadata["general.architecture"]?.stringValue == "gemma-embedding")
+        #expect(file.metadata["gemma-embedding.block_count"]?.intValue == 24)
+        #expect(file.metadata["gemma-embedding.attention.sliding_window"]?.intValue == 512)
+        #expect(file.metadata["gemma-embedding.rope.freq_base"]?.doubleValue == 1_000_000)
+        #expect(file.metadata["general.sample.flag"] == .bool(true))
+        #expect(file.metadata["tokenizer.ggml.tokens"]?.arrayValue?.compactMap(\.stringValue) == ["<pad>", "<eos>", "<bos>", "▁hi"])
+        #expect(file.metadata["tokenizer.ggml.scores"]?.arrayValue?.compactMap(\.doubleValue) == [0, 0, 0, -1.5])
+
+        let a = try #require(file.tensor(named: "a.f32"))
+        #expect(a.type == .f32 && a.dimensions == [8, 2])
+        let floats = file.withBytes(of: a) { raw in (0..<16).map { Float(bitPattern: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)) } }
+        #expect(floats == (0..<16).map { Float($0) / 4 })
+
+        let b = try #require(file.tensor(named: "b.f16"))
+        #expect(b.type == .f16 && b.dimensions == [32, 2])
+        let halves = file.withBytes(of: b) { raw in (0..<64).map { HalfFloat.toFloat(raw.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self)) } }
+        #expect(halves == (0..<64).map { Float($0) / 8 })
+
+        let c = try #require(file.tensor(named: "c.q8_0"))
+        #expect(c.type == .q8_0 && c.dimensions == [32, 2] && c.range.count == 2 * 34)
+        let dequantized: [Float] = file.withBytes(of: c) { raw in
+            (0..<64).map { i in
+                let block = i / 32
+                let scale = HalfFloat.toFloat(raw.loadUnaligned(fromByteOffset: block * 34, as: UInt16.self))
+                return scale * Float(Int8(bitPattern: raw[block * 34 + 2 + i % 32]))
+            }
+        }
+        for (i, value) in dequantized.enumerated() {
+            let expected = -1 + 2 * Float(i) / 63
+            #expect(abs(value - expected) <= 1.0 / 127 + 1e-3, "element \(i): \(value) vs \(expected)")
+        }
+    }
+
+    @Test("Q8_0 and Q4_0 quantization matches the gguf package byte for byte")
+    func quantizationMatchesReference() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/gguf-py-sample.gguf").path
+        let file = try GGUFFile(path: path)
+        let source = try #require(file.tensor(named: "q.source"))
+        let values = file.withBytes(of: source) { raw in
+            (0..<source.elementCount).map { Float(bitPattern: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)) }
+        }
+        // ggml's C code and the gguf package may differ in the sign of a zero scale (a block of ±0.0):
+        // both decode to zeros, so compare with zero scales made positive.
+        func unsignedZeroScales(_ bytes: [UInt8], blockBytes: Int) -> [UInt8] {
+            var copy = bytes
+            for base in stride(from: 0, to: copy.count, by: blockBytes) where copy[base] == 0 && copy[base + 1] == 0x80 {
+                copy[base + 1] = 0
+            }
+            return copy
+        }
+        for (name, type, quantize) in [("q.q8_0", GGMLType.q8_0, BlockQuantization.quantizeQ8_0),
+                                       ("q.q4_0", GGMLType.q4_0, BlockQuantization.quantizeQ4_0)] {
+            let reference = try #require(file.tensor(named: name))
+            let expected = file.withBytes(of: reference) { Array($0) }
+            #expect(unsignedZeroScales(quantize(values), blockBytes: type.blockBytes)
+                == unsignedZeroScales(expected, blockBytes: type.blockBytes), "\(name)")
+        }
+        // Dequantized values stay within half a step of the source (Q4_0: one step, since codes
+        // opposite in sign to the block's extreme value are clipped at 15).
+        let q8 = BlockQuantization.quantizeQ8_0(values)
+        let back8 = q8.withUnsafeBytes { BlockQuantization.dequantizeQ8_0($0, count: values.count) }
+        let q4 = BlockQuantization.quantizeQ4_0(values)
+        let back4 = q4.withUnsafeBytes { BlockQuantization.dequantizeQ4_0($0, count: values.count) }
+        for block in 0..<(values.count / 32) {
+            let slice = values[(block * 32)..<((block + 1) * 32)]
+            let amax = slice.map(abs).max() ?? 0
+            for i in slice.indices {
+                #expect(abs(back8[i] - values[i]) <= amax / 127 * 0.5 + amax * 1e-3)
+                #expect(abs(back4[i] - values[i]) <= amax / 8 + amax * 2e-3)
+            }
+        }
+    }
+
+    @Test("float16 encoding rounds to nearest even and round-trips every half value")
+    func halfEncoding() {
+        for bits in UInt16(0)...UInt16.max where (bits & 0x7C00) != 0x7C00 {
+            #expect(HalfFloat.fromFloat(HalfFloat.toFloat(bits)) == bits)
+        }
+        #expect(HalfFloat.fromFloat(1 + 1.0 / 2048) == 0x3C00) // tie goes to even
+        #expect(HalfFloat.fromFloat(1 + 3.0 / 2048) == 0x3C02)
+        #expect(HalfFloat.fromFloat(70_000) == 0x7C00)
+        #expect(HalfFloat.fromFloat(-0.0) == 0x8000)
     }
 }
