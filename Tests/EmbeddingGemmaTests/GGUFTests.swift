@@ -224,15 +224,17 @@ struct GGUFTests {
                                        ("q.q4_0", GGMLType.q4_0, BlockQuantization.quantizeQ4_0)] {
             let reference = try #require(file.tensor(named: name))
             let expected = file.withBytes(of: reference) { Array($0) }
-            #expect(unsignedZeroScales(quantize(values), blockBytes: type.blockBytes)
+            #expect(unsignedZeroScales(try quantize(values), blockBytes: type.blockBytes)
                 == unsignedZeroScales(expected, blockBytes: type.blockBytes), "\(name)")
         }
         // Dequantized values stay within half a step of the source (Q4_0: one step, since codes
         // opposite in sign to the block's extreme value are clipped at 15).
-        let q8 = BlockQuantization.quantizeQ8_0(values)
-        let back8 = q8.withUnsafeBytes { BlockQuantization.dequantizeQ8_0($0, count: values.count) }
-        let q4 = BlockQuantization.quantizeQ4_0(values)
-        let back4 = q4.withUnsafeBytes { BlockQuantization.dequantizeQ4_0($0, count: values.count) }
+        let q8 = try BlockQuantization.quantizeQ8_0(values)
+        let back8 = try q8.withUnsafeBytes { try BlockQuantization.dequantizeQ8_0($0, count: values.count) }
+        let q4 = try BlockQuantization.quantizeQ4_0(values)
+        let back4 = try q4.withUnsafeBytes { try BlockQuantization.dequantizeQ4_0($0, count: values.count) }
+        #expect(throws: EmbeddingGemmaError.self) { try BlockQuantization.quantizeQ8_0([1, 2, 3]) }
+        #expect(throws: EmbeddingGemmaError.self) { try q8.withUnsafeBytes { try BlockQuantization.dequantizeQ4_0($0, count: values.count) } }
         for block in 0..<(values.count / 32) {
             let slice = values[(block * 32)..<((block + 1) * 32)]
             let amax = slice.map(abs).max() ?? 0

@@ -7,9 +7,10 @@ public enum BlockQuantization {
     /// Values per block.
     public static let blockSize = 32
 
-    /// Quantizes `values` (a multiple of 32) to Q8_0 blocks.
-    public static func quantizeQ8_0(_ values: [Float]) -> [UInt8] {
-        precondition(values.count % blockSize == 0, "Q8_0 needs a multiple of 32 values")
+    /// Quantizes `values` to Q8_0 blocks.
+    /// - Throws: ``EmbeddingGemmaError/invalidInput(_:)`` unless the count is a multiple of 32.
+    public static func quantizeQ8_0(_ values: [Float]) throws(EmbeddingGemmaError) -> [UInt8] {
+        try checkBlocks(values.count)
         var out = [UInt8]()
         out.reserveCapacity(values.count / blockSize * GGMLType.q8_0.blockBytes)
         for start in stride(from: 0, to: values.count, by: blockSize) {
@@ -25,9 +26,10 @@ public enum BlockQuantization {
         return out
     }
 
-    /// Quantizes `values` (a multiple of 32) to Q4_0 blocks.
-    public static func quantizeQ4_0(_ values: [Float]) -> [UInt8] {
-        precondition(values.count % blockSize == 0, "Q4_0 needs a multiple of 32 values")
+    /// Quantizes `values` to Q4_0 blocks.
+    /// - Throws: ``EmbeddingGemmaError/invalidInput(_:)`` unless the count is a multiple of 32.
+    public static func quantizeQ4_0(_ values: [Float]) throws(EmbeddingGemmaError) -> [UInt8] {
+        try checkBlocks(values.count)
         var out = [UInt8]()
         out.reserveCapacity(values.count / blockSize * GGMLType.q4_0.blockBytes)
         for start in stride(from: 0, to: values.count, by: blockSize) {
@@ -52,7 +54,9 @@ public enum BlockQuantization {
     }
 
     /// The float values of `count` Q8_0-encoded values.
-    public static func dequantizeQ8_0(_ bytes: UnsafeRawBufferPointer, count: Int) -> [Float] {
+    /// - Throws: ``EmbeddingGemmaError/invalidInput(_:)`` if `bytes` does not hold `count` values.
+    public static func dequantizeQ8_0(_ bytes: UnsafeRawBufferPointer, count: Int) throws(EmbeddingGemmaError) -> [Float] {
+        try checkBlocks(count, bytes: bytes.count, type: .q8_0)
         var out = [Float](repeating: 0, count: count)
         for block in 0..<(count / blockSize) {
             let base = block * GGMLType.q8_0.blockBytes
@@ -65,7 +69,9 @@ public enum BlockQuantization {
     }
 
     /// The float values of `count` Q4_0-encoded values.
-    public static func dequantizeQ4_0(_ bytes: UnsafeRawBufferPointer, count: Int) -> [Float] {
+    /// - Throws: ``EmbeddingGemmaError/invalidInput(_:)`` if `bytes` does not hold `count` values.
+    public static func dequantizeQ4_0(_ bytes: UnsafeRawBufferPointer, count: Int) throws(EmbeddingGemmaError) -> [Float] {
+        try checkBlocks(count, bytes: bytes.count, type: .q4_0)
         var out = [Float](repeating: 0, count: count)
         for block in 0..<(count / blockSize) {
             let base = block * GGMLType.q4_0.blockBytes
@@ -77,6 +83,15 @@ public enum BlockQuantization {
             }
         }
         return out
+    }
+
+    private static func checkBlocks(_ count: Int, bytes: Int? = nil, type: GGMLType? = nil) throws(EmbeddingGemmaError) {
+        guard count >= 0, count % blockSize == 0 else {
+            throw .invalidInput("block quantization needs a multiple of \(blockSize) values, got \(count)")
+        }
+        if let bytes, let type, type.rowBytes(elements: count) != bytes {
+            throw .invalidInput("\(bytes) bytes do not hold \(count) values of \(type)")
+        }
     }
 
     private static func appendHalf(_ value: Float, to out: inout [UInt8]) {
