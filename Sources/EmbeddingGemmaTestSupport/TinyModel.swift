@@ -121,7 +121,7 @@ public enum TinyModel {
 
     /// Writes the whole folder and returns its path.
     public static func write() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tiny-gemma-\(UUID().uuidString)").path
+        let dir = ScratchDirectory("tiny-gemma").path
         let fm = FileManager.default
         try fm.createDirectory(atPath: dir + "/1_Pooling", withIntermediateDirectories: true)
         try fm.createDirectory(atPath: dir + "/2_Dense", withIntermediateDirectories: true)

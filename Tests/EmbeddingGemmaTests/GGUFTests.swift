@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import EmbeddingGemma
+import EmbeddingGemmaTestSupport
 
 /// Builds GGUF files byte by byte for the reader's tests.
 private struct GGUFBuilder {
@@ -53,16 +54,10 @@ private struct GGUFBuilder {
 
 @Suite("GGUF reader")
 struct GGUFTests {
-    let directory: String = {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gguf-\(UUID().uuidString)").path
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
-    }()
+    let scratch = ScratchDirectory("gguf")
 
     func write(_ bytes: [UInt8], _ name: String = "m.gguf") throws -> String {
-        let path = directory + "/" + name
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
-        return path
+        try scratch.write(bytes, to: name)
     }
 
     @Test("reads metadata of every type and tensor descriptions", arguments: [32, 64])

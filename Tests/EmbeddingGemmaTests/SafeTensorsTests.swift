@@ -5,16 +5,10 @@ import EmbeddingGemmaTestSupport
 
 @Suite("safetensors reader")
 struct SafeTensorsTests {
-    let directory: String = {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("st-\(UUID().uuidString)").path
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
-    }()
+    let scratch = ScratchDirectory("st")
 
     func write(_ bytes: [UInt8], _ name: String) throws -> String {
-        let path = directory + "/" + name
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
-        return path
+        try scratch.write(bytes, to: name)
     }
 
     @Test func readsFloat32AndBFloat16() throws {

@@ -160,7 +160,7 @@ struct TinyModelTests {
     @Test("a folder that is missing or incomplete is a clear error")
     func missingFiles() throws {
         #expect(throws: EmbeddingGemmaError.self) { try EmbeddingModel(path: "/nonexistent/model") }
-        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("tiny-copy-\(UUID().uuidString)").path
+        let copy = ScratchDirectory("tiny-copy").path + "/model"
         try FileManager.default.copyItem(atPath: Self.folder, toPath: copy)
         try FileManager.default.removeItem(atPath: copy + "/model.safetensors")
         #expect(throws: EmbeddingGemmaError.self) { try EmbeddingModel(path: copy) }

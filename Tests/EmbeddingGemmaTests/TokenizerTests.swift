@@ -6,7 +6,7 @@ import EmbeddingGemmaTestSupport
 @Suite("Tokenizer (toy vocabulary)")
 struct TokenizerTests {
     static let tokenizer: GemmaTokenizer = {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("toy-tokenizer-\(UUID().uuidString).json").path
+        let path = ScratchDirectory("toy-tokenizer").path + "/tokenizer.json"
         try? TinyModel.tokenizerJSON().write(toFile: path, atomically: true, encoding: .utf8)
         // Force-unwrapping is acceptable in tests: a failure here fails the suite.
         return try! GemmaTokenizer(contentsOf: path)
@@ -82,8 +82,7 @@ struct TokenizerTests {
     }
 
     @Test func malformedTokenizerFilesAreErrors() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bad-tok-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = ScratchDirectory("bad-tokenizer").path
         let good = TinyModel.tokenizerJSON()
         let cases = [
             "",

@@ -90,8 +90,7 @@ struct CLITinyModelTests {
 
     @Test("plain input file: one text per line, CRLF tolerated, written to --output")
     func embedFile() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = ScratchDirectory("cli").path
         try "abc\r\nhi\n".write(toFile: dir + "/in.txt", atomically: true, encoding: .utf8)
         let result = try CLI.run(["embed", "--input", dir + "/in.txt", "--output", dir + "/out.jsonl", "--model", Self.folder])
         #expect(result.status == 0, "\(result.stderr)")

@@ -27,30 +27,22 @@ enum Kernels {
         return sum
     }
 
-    /// RMS-normalises each row of `input` into `output` (which may alias it):
-    /// `output = input · rsqrt(mean(input²) + eps) · scale`, where `scale` is `1 + weight`.
+    /// RMS-normalises each row of `input`: `rmsNorm(x) = x · rsqrt(mean(x²) + eps) · scale`, where
+    /// `scale` is `1 + weight`. The result replaces `output` (which may alias `input`), or is added
+    /// to it when `accumulate` is true (the residual connections after attention and the MLP).
     static func rmsNorm(
         _ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
-        rows: Int, width: Int, scale: UnsafePointer<Float>, eps: Float
+        rows: Int, width: Int, scale: UnsafePointer<Float>, eps: Float, accumulate: Bool = false
     ) {
         for r in 0..<rows {
             let x = input + r * width
             let y = output + r * width
             let inv = 1 / (dot(x, x, count: width) / Float(width) + eps).squareRoot()
-            for i in 0..<width { y[i] = (x[i] * inv) * scale[i] }
-        }
-    }
-
-    /// Adds the RMS-normalised rows of `delta` to `residual`: `residual += rmsNorm(delta) · scale`.
-    static func addRMSNorm(
-        _ delta: UnsafePointer<Float>, to residual: UnsafeMutablePointer<Float>,
-        rows: Int, width: Int, scale: UnsafePointer<Float>, eps: Float
-    ) {
-        for r in 0..<rows {
-            let x = delta + r * width
-            let y = residual + r * width
-            let inv = 1 / (dot(x, x, count: width) / Float(width) + eps).squareRoot()
-            for i in 0..<width { y[i] += (x[i] * inv) * scale[i] }
+            if accumulate {
+                for i in 0..<width { y[i] += (x[i] * inv) * scale[i] }
+            } else {
+                for i in 0..<width { y[i] = (x[i] * inv) * scale[i] }
+            }
         }
     }
 

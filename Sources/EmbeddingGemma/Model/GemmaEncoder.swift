@@ -109,8 +109,8 @@ struct GemmaEncoder: Sendable {
             attendAll(q: qp, k: kp, v: vp, out: ap, starts: starts, lengths: lengths, fullAttention: layer.isFullAttention)
             Matmul.linear(ap, rows: n, inFeatures: qWidth, weight: layer.output.pointer, outFeatures: h, into: np)
             Parallel.forEachChunk(n, grain: 32) { r in
-                Kernels.addRMSNorm(np + r.lowerBound * h, to: xp + r.lowerBound * h, rows: r.count, width: h,
-                                   scale: layer.postAttentionNorm.pointer, eps: eps)
+                Kernels.rmsNorm(np + r.lowerBound * h, into: xp + r.lowerBound * h, rows: r.count, width: h,
+                                scale: layer.postAttentionNorm.pointer, eps: eps, accumulate: true)
                 Kernels.rmsNorm(xp + r.lowerBound * h, into: np + r.lowerBound * h, rows: r.count, width: h,
                                 scale: layer.preFeedforwardNorm.pointer, eps: eps)
             }
@@ -123,8 +123,8 @@ struct GemmaEncoder: Sendable {
             }
             Matmul.linear(gp, rows: n, inFeatures: inter, weight: layer.down.pointer, outFeatures: h, into: np)
             Parallel.forEachChunk(n, grain: 32) { r in
-                Kernels.addRMSNorm(np + r.lowerBound * h, to: xp + r.lowerBound * h, rows: r.count, width: h,
-                                   scale: layer.postFeedforwardNorm.pointer, eps: eps)
+                Kernels.rmsNorm(np + r.lowerBound * h, into: xp + r.lowerBound * h, rows: r.count, width: h,
+                                scale: layer.postFeedforwardNorm.pointer, eps: eps, accumulate: true)
             }
         }
 
