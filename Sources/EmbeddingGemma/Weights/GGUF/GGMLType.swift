@@ -1,19 +1,34 @@
 /// Tensor element types of GGUF files (ggml's `ggml_type`), with their block layouts.
 public enum GGMLType: UInt32, Sendable, CaseIterable {
+    /// IEEE float32.
     case f32 = 0
+    /// IEEE float16.
     case f16 = 1
+    /// 4-bit, blocks of 32 with a float16 scale.
     case q4_0 = 2
+    /// 4-bit, blocks of 32 with a float16 scale and minimum.
     case q4_1 = 3
+    /// 5-bit, blocks of 32 with a float16 scale.
     case q5_0 = 6
+    /// 5-bit, blocks of 32 with a float16 scale and minimum.
     case q5_1 = 7
+    /// 8-bit, blocks of 32 with a float16 scale.
     case q8_0 = 8
+    /// 8-bit, blocks of 32 with a float16 scale and sum.
     case q8_1 = 9
+    /// 2-bit k-quant, super-blocks of 256.
     case q2_K = 10
+    /// 3-bit k-quant, super-blocks of 256.
     case q3_K = 11
+    /// 4-bit k-quant, super-blocks of 256.
     case q4_K = 12
+    /// 5-bit k-quant, super-blocks of 256.
     case q5_K = 13
+    /// 6-bit k-quant, super-blocks of 256.
     case q6_K = 14
+    /// 8-bit k-quant, super-blocks of 256.
     case q8_K = 15
+    /// bfloat16.
     case bf16 = 30
 
     /// Elements per block (1 for plain floats).

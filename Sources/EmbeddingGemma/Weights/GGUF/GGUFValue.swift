@@ -1,17 +1,30 @@
 /// A metadata value of a GGUF file.
 public enum GGUFValue: Sendable, Equatable {
+    /// Type 0.
     case uint8(UInt8)
+    /// Type 1.
     case int8(Int8)
+    /// Type 2.
     case uint16(UInt16)
+    /// Type 3.
     case int16(Int16)
+    /// Type 4.
     case uint32(UInt32)
+    /// Type 5.
     case int32(Int32)
+    /// Type 10.
     case uint64(UInt64)
+    /// Type 11.
     case int64(Int64)
+    /// Type 6.
     case float32(Float)
+    /// Type 12.
     case float64(Double)
+    /// Type 7.
     case bool(Bool)
+    /// Type 8 (UTF-8).
     case string(String)
+    /// Type 9: elements of one type.
     case array([GGUFValue])
 
     /// The value as an integer, if it is one of the integer types (and fits).
