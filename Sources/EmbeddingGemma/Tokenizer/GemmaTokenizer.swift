@@ -79,9 +79,7 @@ public struct GemmaTokenizer: Sendable {
         var output: [Int32] = []
         output.reserveCapacity(text.utf8.count / 3 + 2)
         if addSpecialTokens { output.append(Int32(bosTokenId)) }
-        var utf8 = Array(text.utf8)
-        utf8.withUnsafeMutableBufferPointer { raw in
-            let bytes = UnsafeBufferPointer(raw)
+        Array(text.utf8).withUnsafeBufferPointer { bytes in
             var normalized: [UInt8] = []
             var symbols: [Int32] = []
             for segment in addedTokens.split(bytes) {
