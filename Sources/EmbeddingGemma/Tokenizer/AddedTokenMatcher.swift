@@ -10,9 +10,6 @@ struct AddedTokenMatcher: Sendable {
 
     init() {}
 
-    /// Whether no token was added.
-    var isEmpty: Bool { terminal.count == 1 }
-
     /// Registers `content` (UTF-8 bytes, non-empty) as token `id`.
     mutating func add(_ content: [UInt8], id: Int32) {
         guard let first = content.first else { return }

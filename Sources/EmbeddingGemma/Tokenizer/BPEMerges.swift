@@ -15,9 +15,6 @@ struct BPEMerges: Sendable {
         mergedIdByRank.reserveCapacity(expectedCount)
     }
 
-    /// Number of rules.
-    var count: Int { mergedIdByRank.count }
-
     /// Appends a rule with the next rank. A pair already present keeps its earlier (lower) rank.
     mutating func append(left: Int32, right: Int32, merged: Int32) {
         let rank = UInt64(mergedIdByRank.count)

@@ -26,13 +26,6 @@ final class FloatStorage: @unchecked Sendable {
         owned = memory
     }
 
-    /// Owned copy of `values`.
-    convenience init(_ values: [Float]) {
-        self.init(count: values.count) { buffer in
-            for i in 0..<values.count { buffer[i] = values[i] }
-        }
-    }
-
     deinit {
         owned?.deallocate()
     }
