@@ -104,7 +104,7 @@ public final class EmbeddingModel: Sendable {
     /// cut to ``maxSequenceLength`` (keeping `<eos>` last) unless `truncation` is `.error`.
     public func tokenize(_ text: String, prompt: Prompt = .none, truncation: TruncationPolicy = .truncate) throws(EmbeddingGemmaError) -> [Int] {
         let prepared = try prepare(text, prompt: prompt)
-        if truncation == .error, prepared.originalCount > prepared.ids.count {
+        if truncation == .error, prepared.wasTruncated {
             throw .inputTooLong(index: 0, tokens: prepared.originalCount, limit: maxSequenceLength)
         }
         return prepared.ids.map(Int.init)
@@ -159,7 +159,7 @@ public final class EmbeddingModel: Sendable {
         }
         let width = try Self.checkDimensions(dimensions, full: head.outputWidth)
         let inputs = try prepareAll(texts, prompts: prompts)
-        if truncation == .error, let index = inputs.firstIndex(where: { $0.originalCount > $0.ids.count }) {
+        if truncation == .error, let index = inputs.firstIndex(where: \.wasTruncated) {
             throw .inputTooLong(index: index, tokens: inputs[index].originalCount, limit: maxSequenceLength)
         }
         var results: [Embedding] = []
@@ -238,6 +238,9 @@ public final class EmbeddingModel: Sendable {
     struct PreparedInput {
         var ids: [Int32]
         var originalCount: Int
+
+        /// Whether `ids` was cut to the model's limit.
+        var wasTruncated: Bool { originalCount > ids.count }
     }
 
     /// Tokenizes `prompt + text`, cut to the model's limit the way the reference truncates:
