@@ -19,6 +19,24 @@ struct TokenizerGoldenTests {
         #expect(mismatches.isEmpty, "\(mismatches.count) of \(cases.count) differ, e.g. \(mismatches.prefix(3))")
     }
 
+    @Test("tokenizer.model pieces and scores (what GGUF files carry) give the reference ids")
+    func sentencePieceVocabulary() throws {
+        let model = try Golden.loadModel()
+        let spm = try SentencePieceModel(path: model.folder.path + "/tokenizer.model")
+        #expect(spm.pieces.count == model.folder.config.vocabSize)
+        let tokenizer = try GemmaTokenizer(pieces: spm.pieces, scores: spm.scores, types: spm.types, source: "tokenizer.model")
+        var mismatches: [String] = []
+        var count = 0
+        for item in try Golden.jsonLines("tokenizer_cases.jsonl") + Golden.jsonLines("corpus.jsonl") {
+            let text = try #require(item["text"] as? String)
+            let prompt = (item["prompt"] as? String) ?? ""
+            count += 1
+            if tokenizer.encode(prompt + text) != model.tokenizer.encode(prompt + text) { mismatches.append(text) }
+        }
+        #expect(count > 1000)
+        #expect(mismatches.isEmpty, "\(mismatches.count) of \(count) differ, e.g. \(mismatches.prefix(3).map { $0.prefix(80) })")
+    }
+
     @Test("corpus.jsonl: prompt + text gives the reference ids, truncated to 2048 with <eos> last")
     func corpusIds() throws {
         let model = try Golden.loadModel()

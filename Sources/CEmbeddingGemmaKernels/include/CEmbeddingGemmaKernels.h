@@ -4,7 +4,7 @@
 /// CPU-feature-dispatched kernels that Swift cannot express: Swift code on x86-64 is compiled
 /// for baseline SSE2, and only C can compile one function for AVX2+FMA and pick it at run time.
 
-/// 1 when this CPU runs the AVX2+FMA kernels (x86-64 with AVX2, FMA and OS support for YMM state).
+/// 1 when this CPU runs the AVX2+FMA kernels (x86-64 with AVX2, FMA, F16C and OS support for YMM state).
 int eg_avx2_fma_available(void);
 
 /// Small-batch linear layer: y[i * ldy + j] = sum over p < k of x[i * k + p] * w[j * k + p],
@@ -12,5 +12,20 @@ int eg_avx2_fma_available(void);
 /// Meant for a few rows (a short query): each block of 3 weight rows is multiplied with every
 /// input row while it sits in L1. Requires eg_avx2_fma_available() and k % 8 == 0.
 void eg_small_gemm_avx2(const float *x, int m, const float *w, int n, int k, float *y, int ldy);
+
+/// Bytes of one row of `k` activations quantized for the int8 kernels: k / 32 blocks of one float
+/// scale and 32 int8 values (36 bytes each).
+int eg_q8_activation_row_bytes(int k);
+
+/// Quantizes `m` rows of `k` floats (k % 32 == 0) to int8 blocks: per block of 32, the scale
+/// d = max|x| / 127 and q = round(x / d). Portable; `out` holds m * eg_q8_activation_row_bytes(k) bytes.
+void eg_quantize_activations_q8(const float *x, int m, int k, void *out);
+
+/// Int8 linear layer on quantized weights: y[i * ldy + j] = sum over blocks of
+/// d_x * d_w * (int8 dot product of the block), for i < m input rows (quantized by
+/// eg_quantize_activations_q8) and j < n weight rows. `w` is a row-major [n x k] matrix in
+/// GGUF's Q8_0 (`weight_type` 8: f16 scale + 32 int8 per block) or Q4_0 (`weight_type` 2:
+/// f16 scale + 16 bytes of 4-bit codes) layout. Requires eg_avx2_fma_available() and k % 32 == 0.
+void eg_quantized_gemm_avx2(const void *xq, int m, const void *w, int weight_type, int n, int k, float *y, int ldy);
 
 #endif

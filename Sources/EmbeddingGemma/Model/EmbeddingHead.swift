@@ -1,14 +1,15 @@
 /// The sentence-transformers head after the encoder: mean pooling over every token
 /// (prompt included), the Dense projections (768 → 3072 → 768, no activation), then L2 normalisation.
 struct EmbeddingHead: Sendable {
-    private struct Dense: Sendable {
-        let weight: FloatStorage
+    /// One Dense projection, `[out, in]`.
+    struct Dense: Sendable {
+        let weight: WeightMatrix
         let bias: FloatStorage?
-        let inFeatures: Int
-        let outFeatures: Int
+        var inFeatures: Int { weight.columns }
+        var outFeatures: Int { weight.rows }
     }
 
-    private let dense: [Dense]
+    let dense: [Dense]
     private let normalizes: Bool
     /// Width of the pooled hidden state.
     let inputWidth: Int
@@ -21,12 +22,24 @@ struct EmbeddingHead: Sendable {
             let file = try SafeTensorsFile(path: module.path + "/model.safetensors")
             let weight = try file.floats("linear.weight", shape: [module.outFeatures, module.inFeatures])
             let bias = module.hasBias ? try file.floats("linear.bias", shape: [module.outFeatures]) : nil
-            dense.append(Dense(weight: weight, bias: bias, inFeatures: module.inFeatures, outFeatures: module.outFeatures))
+            dense.append(Dense(weight: WeightMatrix(weight, rows: module.outFeatures, columns: module.inFeatures), bias: bias))
         }
+        self.init(dense: dense, normalizes: folder.normalizes, inputWidth: folder.config.hiddenSize)
+    }
+
+    /// A head of `dense` projections (checked to chain from `inputWidth`).
+    init(dense: [Dense], normalizes: Bool, inputWidth: Int) {
         self.dense = dense
-        normalizes = folder.normalizes
-        inputWidth = folder.config.hiddenSize
-        outputWidth = folder.embeddingDimension
+        self.normalizes = normalizes
+        self.inputWidth = inputWidth
+        outputWidth = dense.last?.outFeatures ?? inputWidth
+    }
+
+    /// The same head with its projections encoded as `quantization` says.
+    func converted(to quantization: QuantizationType) -> EmbeddingHead {
+        let type = quantization.type(for: .head)
+        return EmbeddingHead(dense: dense.map { Dense(weight: $0.weight.converted(to: type), bias: $0.bias) },
+                             normalizes: normalizes, inputWidth: inputWidth)
     }
 
     /// Pools `hidden` (`[tokens × inputWidth]`, sequences packed per `lengths`) and projects each
@@ -44,13 +57,15 @@ struct EmbeddingHead: Sendable {
             offset += length
         }
         var current = pooled
+        let scratchCount = dense.map { $0.weight.type == .f32 ? 0 : $0.weight.rows * $0.weight.columns }.max() ?? 0
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(scratchCount, 1))
+        defer { scratch.deallocate() }
         for layer in dense {
             var next = [Float](repeating: 0, count: count * layer.outFeatures)
             current.withUnsafeBufferPointer { input in
                 next.withUnsafeMutableBufferPointer { output in
                     guard let ip = input.baseAddress, let op = output.baseAddress else { return }
-                    Matmul.linear(ip, rows: count, inFeatures: layer.inFeatures, weight: layer.weight.pointer,
-                                  outFeatures: layer.outFeatures, into: op)
+                    Matmul.linear(ip, rows: count, weight: layer.weight, into: op, scratch: scratch)
                 }
             }
             if let bias = layer.bias {

@@ -17,11 +17,14 @@ final class EncoderWorkspace {
     let gate: UnsafeMutablePointer<Float>
     /// Feed-forward up projection `[tokens × intermediate]`.
     let up: UnsafeMutablePointer<Float>
+    /// Room to decode one quantized weight matrix to float32 for a batch product.
+    let weightScratch: UnsafeMutablePointer<Float>
     /// Position of each token within its sequence.
     let positions: UnsafeMutablePointer<Int32>
     private let allocations: [UnsafeMutablePointer<Float>]
 
-    init(tokens: Int, config: GemmaConfig) {
+    /// - Parameter scratch: floats of ``weightScratch`` (0 when every weight is float32).
+    init(tokens: Int, config: GemmaConfig, scratch: Int = 0) {
         let n = max(tokens, 1)
         let qWidth = config.numAttentionHeads * config.headDim
         let kvWidth = config.numKeyValueHeads * config.headDim
@@ -40,7 +43,8 @@ final class EncoderWorkspace {
         up = buffer(config.intermediateSize)
         positions = UnsafeMutablePointer<Int32>.allocate(capacity: n)
         positions.initialize(repeating: 0, count: n)
-        allocations = [hidden, normed, query, key, value, attention, gate, up]
+        weightScratch = UnsafeMutablePointer<Float>.allocate(capacity: max(scratch, 1))
+        allocations = [hidden, normed, query, key, value, attention, gate, up, weightScratch]
     }
 
     deinit {

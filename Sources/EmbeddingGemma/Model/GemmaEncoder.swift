@@ -6,9 +6,11 @@
 /// whole sequence.
 struct GemmaEncoder: Sendable {
     let config: GemmaConfig
-    private let embedding: FloatStorage
-    private let layers: [GemmaLayerWeights]
-    private let finalNorm: FloatStorage
+    /// Token embeddings `[vocab × hidden]`.
+    let embedding: WeightMatrix
+    let layers: [GemmaLayerWeights]
+    /// Final RMSNorm factor (`1 + w`).
+    let finalNorm: FloatStorage
     private let localRotary: RotaryTable
     private let globalRotary: RotaryTable
     private let embeddingScale: Float
@@ -19,7 +21,6 @@ struct GemmaEncoder: Sendable {
 
     /// Loads the backbone weights of `file` and checks them against `config`.
     init(file: SafeTensorsFile, config: GemmaConfig) throws(EmbeddingGemmaError) {
-        self.config = config
         let prefix: String
         if file.tensors["embed_tokens.weight"] != nil {
             prefix = ""
@@ -28,20 +29,50 @@ struct GemmaEncoder: Sendable {
         } else {
             throw .corruptModelFile(path: file.path, reason: "no embed_tokens.weight tensor: not a Gemma 3 text model")
         }
-        embedding = try file.floats(prefix + "embed_tokens.weight", shape: [config.vocabSize, config.hiddenSize])
+        let table = try file.floats(prefix + "embed_tokens.weight", shape: [config.vocabSize, config.hiddenSize])
         var layers: [GemmaLayerWeights] = []
         for index in 0..<config.numHiddenLayers {
             layers.append(try GemmaLayerWeights(layer: index, from: file, config: config, prefix: prefix))
         }
-        self.layers = layers
         let rawNorm = try file.floats(prefix + "norm.weight", shape: [config.hiddenSize])
-        finalNorm = FloatStorage(count: config.hiddenSize) { out in
-            for i in 0..<config.hiddenSize { out[i] = 1 + rawNorm.pointer[i] }
-        }
+        self.init(config: config, embedding: WeightMatrix(table, rows: config.vocabSize, columns: config.hiddenSize),
+                  layers: layers, finalNorm: FloatStorage(count: config.hiddenSize) { out in
+                      for i in 0..<config.hiddenSize { out[i] = 1 + rawNorm.pointer[i] }
+                  })
+    }
+
+    /// An encoder over weights already read and checked against `config`
+    /// (`finalNorm` stored as `1 + w`).
+    init(config: GemmaConfig, embedding: WeightMatrix, layers: [GemmaLayerWeights], finalNorm: FloatStorage) {
+        self.config = config
+        self.embedding = embedding
+        self.layers = layers
+        self.finalNorm = finalNorm
         localRotary = RotaryTable(base: config.ropeLocalBaseFreq, headDim: config.headDim, positions: config.maxPositionEmbeddings)
         globalRotary = RotaryTable(base: config.ropeTheta, headDim: config.headDim, positions: config.maxPositionEmbeddings)
         embeddingScale = Float(Double(config.hiddenSize).squareRoot())
         attentionScale = Float(1 / config.queryPreAttnScalar.squareRoot())
+    }
+
+    /// The same encoder with its matrices encoded as `quantization` says.
+    func converted(to quantization: QuantizationType) -> GemmaEncoder {
+        var copy = GemmaEncoder(config: config, embedding: embedding.converted(to: quantization.type(for: .embedding)),
+                                layers: layers.map { $0.converted(to: quantization) }, finalNorm: finalNorm)
+        copy.attentionBlock = attentionBlock
+        return copy
+    }
+
+    /// Whether every matrix is float32 (the exact path).
+    var isFloat32: Bool {
+        embedding.type == .f32 && layers.allSatisfy { layer in layer.matrices.allSatisfy { $0.0.type == .f32 } }
+    }
+
+    /// Bytes of all weights (matrices and norms).
+    var weightBytes: Int {
+        let norms = layers.reduce(finalNorm.count) { total, layer in
+            total + layer.inputNorm.count * 4 + layer.queryNorm.count * 2
+        } * 4
+        return embedding.byteCount + layers.reduce(0) { $0 + $1.matrices.reduce(0) { $0 + $1.0.byteCount } } + norms
     }
 
     /// Runs the encoder over packed sequences.
@@ -62,7 +93,9 @@ struct GemmaEncoder: Sendable {
         let inter = config.intermediateSize
         let eps = config.rmsNormEps
 
-        let work = EncoderWorkspace(tokens: n, config: config)
+        let work = EncoderWorkspace(tokens: n, config: config,
+                                    scratch: isFloat32 ? 0 : layers.map(\.largestMatrix).max() ?? 0)
+        let scratch = work.weightScratch
         let xp = work.hidden, np = work.normed, qp = work.query, kp = work.key, vp = work.value
         let ap = work.attention, gp = work.gate, upp = work.up, pp = work.positions
         var starts: [Int] = []
@@ -74,13 +107,12 @@ struct GemmaEncoder: Sendable {
         }
 
         // Token embeddings, scaled by sqrt(hidden).
-        let table = embedding.pointer
         let scale = embeddingScale
         Parallel.forEachChunk(n, grain: 64) { range in
             for t in range {
-                let row = table + Int(tokens[t]) * h
                 let out = xp + t * h
-                for i in 0..<h { out[i] = row[i] * scale }
+                embedding.decode(rows: Int(tokens[t])..<(Int(tokens[t]) + 1), into: out)
+                for i in 0..<h { out[i] *= scale }
             }
         }
 
@@ -92,9 +124,9 @@ struct GemmaEncoder: Sendable {
                 Kernels.rmsNorm(xp + r.lowerBound * h, into: np + r.lowerBound * h, rows: r.count, width: h,
                                 scale: layer.inputNorm.pointer, eps: eps)
             }
-            Matmul.linear(np, rows: n, inFeatures: h, weight: layer.query.pointer, outFeatures: qWidth, into: qp)
-            Matmul.linear(np, rows: n, inFeatures: h, weight: layer.key.pointer, outFeatures: kvWidth, into: kp)
-            Matmul.linear(np, rows: n, inFeatures: h, weight: layer.value.pointer, outFeatures: kvWidth, into: vp)
+            Matmul.linear(np, rows: n, weight: layer.query, into: qp, scratch: scratch)
+            Matmul.linear(np, rows: n, weight: layer.key, into: kp, scratch: scratch)
+            Matmul.linear(np, rows: n, weight: layer.value, into: vp, scratch: scratch)
             Parallel.forEachChunk(n, grain: 32) { r in
                 let lo = r.lowerBound
                 Kernels.rmsNorm(qp + lo * qWidth, into: qp + lo * qWidth, rows: r.count * heads, width: hd,
@@ -107,7 +139,7 @@ struct GemmaEncoder: Sendable {
                              positions: pp + lo, cos: rotary.cos.pointer, sin: rotary.sin.pointer)
             }
             attendAll(q: qp, k: kp, v: vp, out: ap, starts: starts, lengths: lengths, fullAttention: layer.isFullAttention)
-            Matmul.linear(ap, rows: n, inFeatures: qWidth, weight: layer.output.pointer, outFeatures: h, into: np)
+            Matmul.linear(ap, rows: n, weight: layer.output, into: np, scratch: scratch)
             Parallel.forEachChunk(n, grain: 32) { r in
                 Kernels.rmsNorm(np + r.lowerBound * h, into: xp + r.lowerBound * h, rows: r.count, width: h,
                                 scale: layer.postAttentionNorm.pointer, eps: eps, accumulate: true)
@@ -116,12 +148,12 @@ struct GemmaEncoder: Sendable {
             }
 
             // Feed-forward block.
-            Matmul.linear(np, rows: n, inFeatures: h, weight: layer.gate.pointer, outFeatures: inter, into: gp)
-            Matmul.linear(np, rows: n, inFeatures: h, weight: layer.up.pointer, outFeatures: inter, into: upp)
+            Matmul.linear(np, rows: n, weight: layer.gate, into: gp, scratch: scratch)
+            Matmul.linear(np, rows: n, weight: layer.up, into: upp, scratch: scratch)
             Parallel.forEachChunk(n, grain: 16) { r in
                 Kernels.geluMultiply(gp + r.lowerBound * inter, upp + r.lowerBound * inter, count: r.count * inter)
             }
-            Matmul.linear(gp, rows: n, inFeatures: inter, weight: layer.down.pointer, outFeatures: h, into: np)
+            Matmul.linear(gp, rows: n, weight: layer.down, into: np, scratch: scratch)
             Parallel.forEachChunk(n, grain: 32) { r in
                 Kernels.rmsNorm(np + r.lowerBound * h, into: xp + r.lowerBound * h, rows: r.count, width: h,
                                 scale: layer.postFeedforwardNorm.pointer, eps: eps, accumulate: true)

@@ -1,5 +1,6 @@
-/// The weights of one Gemma 3 encoder layer, float32, `[out, in]` row-major.
-/// Norm weights are stored as `1 + w`, the factor the RMSNorm multiplies by.
+/// The weights of one Gemma 3 encoder layer. Matrices are `[out, in]` row-major in any
+/// ``WeightMatrix`` encoding; norm weights are float32 and stored as `1 + w`, the factor the
+/// RMSNorm multiplies by (GGUF files store them that way too).
 struct GemmaLayerWeights: Sendable {
     let inputNorm: FloatStorage
     let postAttentionNorm: FloatStorage
@@ -7,15 +8,46 @@ struct GemmaLayerWeights: Sendable {
     let postFeedforwardNorm: FloatStorage
     let queryNorm: FloatStorage
     let keyNorm: FloatStorage
-    let query: FloatStorage
-    let key: FloatStorage
-    let value: FloatStorage
-    let output: FloatStorage
-    let gate: FloatStorage
-    let up: FloatStorage
-    let down: FloatStorage
+    let query: WeightMatrix
+    let key: WeightMatrix
+    let value: WeightMatrix
+    let output: WeightMatrix
+    let gate: WeightMatrix
+    let up: WeightMatrix
+    let down: WeightMatrix
     /// Full attention (true) or sliding window (false).
     let isFullAttention: Bool
+
+    /// The matrices in a fixed order with their roles.
+    var matrices: [(WeightMatrix, WeightRole)] {
+        [(query, .attention), (key, .attention), (value, .attention), (output, .attention),
+         (gate, .feedForward), (up, .feedForward), (down, .feedForward)]
+    }
+
+    /// Largest matrix, in elements: the size of the decode scratch buffer.
+    var largestMatrix: Int { matrices.map { $0.0.rows * $0.0.columns }.max() ?? 0 }
+
+    init(
+        norms: (input: FloatStorage, postAttention: FloatStorage, preFeedforward: FloatStorage,
+                postFeedforward: FloatStorage, query: FloatStorage, key: FloatStorage),
+        query: WeightMatrix, key: WeightMatrix, value: WeightMatrix, output: WeightMatrix,
+        gate: WeightMatrix, up: WeightMatrix, down: WeightMatrix, isFullAttention: Bool
+    ) {
+        inputNorm = norms.input
+        postAttentionNorm = norms.postAttention
+        preFeedforwardNorm = norms.preFeedforward
+        postFeedforwardNorm = norms.postFeedforward
+        queryNorm = norms.query
+        keyNorm = norms.key
+        self.query = query
+        self.key = key
+        self.value = value
+        self.output = output
+        self.gate = gate
+        self.up = up
+        self.down = down
+        self.isFullAttention = isFullAttention
+    }
 
     /// Reads layer `index` from `file`, checking every shape against `config`.
     init(layer index: Int, from file: SafeTensorsFile, config: GemmaConfig, prefix: String) throws(EmbeddingGemmaError) {
@@ -29,19 +61,32 @@ struct GemmaLayerWeights: Sendable {
                 for i in 0..<width { out[i] = 1 + raw.pointer[i] }
             }
         }
-        inputNorm = try norm("input_layernorm.weight", h)
-        postAttentionNorm = try norm("post_attention_layernorm.weight", h)
-        preFeedforwardNorm = try norm("pre_feedforward_layernorm.weight", h)
-        postFeedforwardNorm = try norm("post_feedforward_layernorm.weight", h)
-        queryNorm = try norm("self_attn.q_norm.weight", config.headDim)
-        keyNorm = try norm("self_attn.k_norm.weight", config.headDim)
-        query = try file.floats(p + "self_attn.q_proj.weight", shape: [qWidth, h])
-        key = try file.floats(p + "self_attn.k_proj.weight", shape: [kvWidth, h])
-        value = try file.floats(p + "self_attn.v_proj.weight", shape: [kvWidth, h])
-        output = try file.floats(p + "self_attn.o_proj.weight", shape: [h, qWidth])
-        gate = try file.floats(p + "mlp.gate_proj.weight", shape: [config.intermediateSize, h])
-        up = try file.floats(p + "mlp.up_proj.weight", shape: [config.intermediateSize, h])
-        down = try file.floats(p + "mlp.down_proj.weight", shape: [h, config.intermediateSize])
-        isFullAttention = config.isFullAttention(layer: index)
+        func matrix(_ name: String, _ rows: Int, _ columns: Int) throws(EmbeddingGemmaError) -> WeightMatrix {
+            WeightMatrix(try file.floats(p + name, shape: [rows, columns]), rows: rows, columns: columns)
+        }
+        self.init(
+            norms: (try norm("input_layernorm.weight", h), try norm("post_attention_layernorm.weight", h),
+                    try norm("pre_feedforward_layernorm.weight", h), try norm("post_feedforward_layernorm.weight", h),
+                    try norm("self_attn.q_norm.weight", config.headDim), try norm("self_attn.k_norm.weight", config.headDim)),
+            query: try matrix("self_attn.q_proj.weight", qWidth, h),
+            key: try matrix("self_attn.k_proj.weight", kvWidth, h),
+            value: try matrix("self_attn.v_proj.weight", kvWidth, h),
+            output: try matrix("self_attn.o_proj.weight", h, qWidth),
+            gate: try matrix("mlp.gate_proj.weight", config.intermediateSize, h),
+            up: try matrix("mlp.up_proj.weight", config.intermediateSize, h),
+            down: try matrix("mlp.down_proj.weight", h, config.intermediateSize),
+            isFullAttention: config.isFullAttention(layer: index))
+    }
+
+    /// The same layer with its matrices encoded as `quantization` says.
+    func converted(to quantization: QuantizationType) -> GemmaLayerWeights {
+        let attention = quantization.type(for: .attention)
+        let feedForward = quantization.type(for: .feedForward)
+        return GemmaLayerWeights(
+            norms: (inputNorm, postAttentionNorm, preFeedforwardNorm, postFeedforwardNorm, queryNorm, keyNorm),
+            query: query.converted(to: attention), key: key.converted(to: attention),
+            value: value.converted(to: attention), output: output.converted(to: attention),
+            gate: gate.converted(to: feedForward), up: up.converted(to: feedForward), down: down.converted(to: feedForward),
+            isFullAttention: isFullAttention)
     }
 }

@@ -41,8 +41,14 @@ public struct GemmaTokenizer: Sendable {
         } catch {
             throw .invalidTokenizer(path: path, reason: "\(error)")
         }
+        try self.init(vocabulary: parsed.vocabulary, merges: parsed.merges, addedTokens: parsed.addedTokens,
+                      specialIds: parsed.specialIds, source: path)
+    }
+
+    private init(vocabulary: Vocabulary, merges: BPEMerges, addedTokens: AddedTokenMatcher, specialIds: Set<Int32>,
+                 source path: String) throws(EmbeddingGemmaError) {
         func require(_ piece: String) throws(EmbeddingGemmaError) -> Int32 {
-            guard let id = parsed.vocabulary.id(of: Array(piece.utf8)) else {
+            guard let id = vocabulary.id(of: Array(piece.utf8)) else {
                 throw .invalidTokenizer(path: path, reason: "the vocabulary has no \(piece) token")
             }
             return id
@@ -51,22 +57,83 @@ public struct GemmaTokenizer: Sendable {
         eosTokenId = Int(try require("<eos>"))
         padTokenId = Int(try require("<pad>"))
         var byteIds = [Int32](repeating: -1, count: 256)
-        var byteValues = [Int16](repeating: -1, count: parsed.vocabulary.count)
+        var byteValues = [Int16](repeating: -1, count: vocabulary.count)
         let hex = Array("0123456789ABCDEF".utf8)
         for b in 0..<256 {
             let piece: [UInt8] = Array("<0x".utf8) + [hex[b >> 4], hex[b & 15]] + [UInt8(ascii: ">")]
-            guard let id = parsed.vocabulary.id(of: piece) else {
+            guard let id = vocabulary.id(of: piece) else {
                 throw .invalidTokenizer(path: path, reason: "byte fallback token <0x\(String(b, radix: 16, uppercase: true))> is missing")
             }
             byteIds[b] = id
             byteValues[Int(id)] = Int16(b)
         }
-        vocabulary = parsed.vocabulary
-        merges = parsed.merges
-        addedTokens = parsed.addedTokens
-        specialIds = parsed.specialIds
+        self.vocabulary = vocabulary
+        self.merges = merges
+        self.addedTokens = addedTokens
+        self.specialIds = specialIds
         byteTokenIds = byteIds
         byteValueById = byteValues
+    }
+
+    /// Builds the tokenizer from SentencePiece pieces, scores and types (GGUF's
+    /// `tokenizer.ggml.tokens`, `scores` and `token_type`, or a `tokenizer.model`).
+    ///
+    /// SentencePiece BPE merges the adjacent pair whose concatenation is the piece with the highest
+    /// score; that is expressed as merge rules ranked by score (then id), which the rank-based merge
+    /// loop of `tokenizer.json` files then applies unchanged. Control, unknown and user-defined
+    /// pieces are matched in the text first, as `tokenizer.json`'s added tokens are.
+    /// - Parameter source: the file the pieces came from, for error messages.
+    init(pieces: [[UInt8]], scores: [Float], types: [Int32], source: String) throws(EmbeddingGemmaError) {
+        guard pieces.count == scores.count, pieces.count == types.count, !pieces.isEmpty else {
+            throw .invalidTokenizer(path: source, reason: "\(pieces.count) tokens, \(scores.count) scores and \(types.count) types")
+        }
+        var vocabulary = Vocabulary(expectedCount: pieces.count)
+        var added = AddedTokenMatcher()
+        var special: Set<Int32> = []
+        for (id, piece) in pieces.enumerated() {
+            guard !piece.isEmpty, vocabulary.insert(piece, id: id) else {
+                throw .invalidTokenizer(path: source, reason: "token \(id) is empty or repeats an earlier token")
+            }
+            switch SentencePieceModel.PieceType(rawValue: types[id]) {
+            case .control, .unknown:
+                added.add(piece, id: Int32(id))
+                special.insert(Int32(id))
+            case .userDefined:
+                added.add(piece, id: Int32(id))
+            default:
+                break
+            }
+        }
+        // Every split of a normal or user-defined piece into two pieces is a merge. Ranks follow the
+        // reference's conversion of SentencePiece models: by the merged piece's score (user-defined
+        // runs of `▁` score 0, above every normal piece), then longer left part, then longer right
+        // part (in Unicode scalars), then vocabulary order.
+        var candidates: [(score: Float, leftLength: Int32, rightLength: Int32, merged: Int32, left: Int32, right: Int32)] = []
+        candidates.reserveCapacity(pieces.count * 2)
+        let mergeable: Set<Int32> = [SentencePieceModel.PieceType.normal.rawValue, SentencePieceModel.PieceType.userDefined.rawValue]
+        for (id, piece) in pieces.enumerated() where mergeable.contains(types[id]) {
+            piece.withUnsafeBufferPointer { bytes in
+                var scalars: Int32 = 0
+                for b in bytes where b & 0xC0 != 0x80 { scalars += 1 }
+                var leftScalars: Int32 = 0
+                for i in 1..<max(bytes.count, 1) where bytes[i] & 0xC0 != 0x80 {
+                    leftScalars += 1
+                    if let left = vocabulary.id(of: UnsafeBufferPointer(rebasing: bytes[..<i])),
+                       let right = vocabulary.id(of: UnsafeBufferPointer(rebasing: bytes[i...])) {
+                        candidates.append((scores[id], leftScalars, scalars - leftScalars, Int32(id), left, right))
+                    }
+                }
+            }
+        }
+        candidates.sort { a, b in
+            if a.score != b.score { return a.score > b.score }
+            if a.leftLength != b.leftLength { return a.leftLength > b.leftLength }
+            if a.rightLength != b.rightLength { return a.rightLength > b.rightLength }
+            return a.merged != b.merged ? a.merged < b.merged : a.left < b.left
+        }
+        var merges = BPEMerges(expectedCount: candidates.count)
+        for c in candidates { merges.append(left: c.left, right: c.right, merged: c.merged) }
+        try self.init(vocabulary: vocabulary, merges: merges, addedTokens: added, specialIds: special, source: source)
     }
 
     /// Token ids of `text`, with `<bos>` and `<eos>` around them when `addSpecialTokens` is true.

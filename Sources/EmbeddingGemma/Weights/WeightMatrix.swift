@@ -1,0 +1,109 @@
+/// A row-major `[rows × columns]` weight matrix (a linear layer's `[out, in]` or the embedding
+/// table) in one of the encodings the engine computes with: float32, float16, bfloat16, or
+/// GGUF's Q8_0 / Q4_0 blocks. The bytes are either viewed in a memory-mapped file (only the
+/// pages that are read become resident) or owned.
+struct WeightMatrix: @unchecked Sendable {
+    /// Element encoding (one of ``BlockQuantization/supportedTypes``).
+    let type: GGMLType
+    /// Number of rows (output features).
+    let rows: Int
+    /// Number of columns (input features).
+    let columns: Int
+    /// Bytes per row.
+    let rowBytes: Int
+    /// First byte of row 0.
+    let bytes: UnsafeRawPointer
+    /// Keeps the mapping or allocation alive.
+    private let owner: AnyObject
+
+    /// A float32 matrix over `storage` (`rows × columns` elements).
+    init(_ storage: FloatStorage, rows: Int, columns: Int) {
+        precondition(storage.count == rows * columns, "matrix shape does not match its storage")
+        type = .f32
+        self.rows = rows
+        self.columns = columns
+        rowBytes = columns * 4
+        bytes = UnsafeRawPointer(storage.pointer)
+        owner = storage
+    }
+
+    /// A view of encoded bytes owned by `owner` (a mapped file). The caller has checked that
+    /// `rows · type.rowBytes(columns)` bytes are readable at `bytes`.
+    init(type: GGMLType, rows: Int, columns: Int, bytes: UnsafeRawPointer, owner: AnyObject) {
+        self.type = type
+        self.rows = rows
+        self.columns = columns
+        rowBytes = type.rowBytes(elements: columns) ?? 0
+        self.bytes = bytes
+        self.owner = owner
+    }
+
+    /// Encodes float32 `values` (`rows × columns`) as `type`, rows shared out across threads.
+    /// `columns` must be a multiple of `type`'s block size.
+    init(encoding values: UnsafePointer<Float>, rows: Int, columns: Int, as type: GGMLType) {
+        let rowBytes = type.rowBytes(elements: columns) ?? 0
+        let storage = ByteStorage(count: rows * rowBytes)
+        let target = UncheckedSendable(storage.pointer)
+        let source = UncheckedSendable(values)
+        Parallel.forEachChunk(rows, grain: 256) { range in
+            for r in range {
+                BlockQuantization.encode(source.value + r * columns, count: columns, as: type, into: target.value + r * rowBytes)
+            }
+        }
+        self.type = type
+        self.rows = rows
+        self.columns = columns
+        self.rowBytes = rowBytes
+        bytes = UnsafeRawPointer(storage.pointer)
+        owner = storage
+    }
+
+    /// The same values re-encoded as `type` (self when already of that type).
+    func converted(to type: GGMLType) -> WeightMatrix {
+        if type == self.type { return self }
+        if let floats {
+            return WeightMatrix(encoding: floats, rows: rows, columns: columns, as: type)
+        }
+        let decoded = UnsafeMutablePointer<Float>.allocate(capacity: max(rows * columns, 1))
+        defer { decoded.deallocate() }
+        decode(rows: 0..<rows, into: decoded)
+        return withExtendedLifetime(self) { WeightMatrix(encoding: decoded, rows: rows, columns: columns, as: type) }
+    }
+
+    /// The float32 elements when the matrix is float32.
+    var floats: UnsafePointer<Float>? {
+        type == .f32 ? bytes.assumingMemoryBound(to: Float.self) : nil
+    }
+
+    /// Total encoded size in bytes.
+    var byteCount: Int { rows * rowBytes }
+
+    /// Decodes the rows `range` to float32 into `out` (`range.count × columns` floats).
+    func decode(rows range: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+        withExtendedLifetime(owner) {
+            for r in range {
+                BlockQuantization.decode(bytes + r * rowBytes, count: columns, type: type, into: out + (r - range.lowerBound) * columns)
+            }
+        }
+    }
+
+    /// Decodes the whole matrix into `out`, rows shared out across threads.
+    func decodeAll(into out: UnsafeMutablePointer<Float>) {
+        let target = UncheckedSendable(out)
+        Parallel.forEachChunk(rows, grain: 64) { range in
+            decode(rows: range, into: target.value + range.lowerBound * columns)
+        }
+    }
+}
+
+/// An owned, 64-byte aligned byte buffer.
+final class ByteStorage: @unchecked Sendable {
+    /// First byte.
+    let pointer: UnsafeMutableRawPointer
+
+    init(count: Int) {
+        pointer = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 64)
+    }
+
+    deinit { pointer.deallocate() }
+}
