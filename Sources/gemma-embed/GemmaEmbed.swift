@@ -7,9 +7,9 @@ struct GemmaEmbed: ParsableCommand {
         commandName: "gemma-embed",
         abstract: "Text embeddings with EmbeddingGemma (google/embeddinggemma-300m), on this machine.",
         discussion: """
-        The model is read from --model, else $EMBEDDINGGEMMA_MODEL, else \
-        ~/.cache/embeddinggemma/embeddinggemma-300m (filled by scripts/fetch-model.sh).
+        The model is read from --model (a sentence-transformers folder or a gemma-embedding GGUF file), \
+        else $EMBEDDINGGEMMA_MODEL, else ~/.cache/embeddinggemma/embeddinggemma-300m (filled by scripts/fetch-model.sh).
         """,
-        subcommands: [EmbedCommand.self, SimilarityCommand.self, TokenizeCommand.self, VerifyCommand.self, BenchCommand.self]
+        subcommands: [EmbedCommand.self, SimilarityCommand.self, TokenizeCommand.self, VerifyCommand.self, BenchCommand.self, QuantizeCommand.self]
     )
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import EmbeddingGemma
+import Foundation
 
 /// `gemma-embed tokenize`: one JSON line `{"ids":[...]}` per input (special tokens included, no prompt).
 struct TokenizeCommand: ParsableCommand {
@@ -13,8 +14,13 @@ struct TokenizeCommand: ParsableCommand {
 
     func run() throws {
         let records = try inputs.read()
-        let folder = try ModelLocation.resolve(modelOptions.model)
-        let tokenizer = try GemmaTokenizer(contentsOf: folder + "/tokenizer.json")
+        let location = try ModelLocation.resolve(modelOptions.model)
+        var isDirectory: ObjCBool = false
+        _ = FileManager.default.fileExists(atPath: location, isDirectory: &isDirectory)
+        // A folder's tokenizer.json is read alone; a GGUF file carries the vocabulary in its header.
+        let tokenizer = isDirectory.boolValue
+            ? try GemmaTokenizer(contentsOf: location + "/tokenizer.json")
+            : try modelOptions.load().tokenizer
         let writer = try OutputWriter(path: nil)
         for record in records {
             writer.writeLine("{\"ids\":" + OutputWriter.jsonArray(tokenizer.encode(record.text)) + "}")

@@ -13,8 +13,8 @@ int eg_avx2_fma_available(void);
 /// input row while it sits in L1. Requires eg_avx2_fma_available() and k % 8 == 0.
 void eg_small_gemm_avx2(const float *x, int m, const float *w, int n, int k, float *y, int ldy);
 
-/// Bytes of one row of `k` activations quantized for the int8 kernels: k / 32 blocks of one float
-/// scale and 32 int8 values (36 bytes each).
+/// Bytes of one row of `k` activations quantized for the int8 kernels: k int8 values, then k / 32
+/// float scales, padded to 32 bytes. The buffer must be 32-byte aligned.
 int eg_q8_activation_row_bytes(int k);
 
 /// Quantizes `m` rows of `k` floats (k % 32 == 0) to int8 blocks: per block of 32, the scale

@@ -79,9 +79,9 @@ public struct GemmaTokenizer: Sendable {
     /// `tokenizer.ggml.tokens`, `scores` and `token_type`, or a `tokenizer.model`).
     ///
     /// SentencePiece BPE merges the adjacent pair whose concatenation is the piece with the highest
-    /// score; that is expressed as merge rules ranked by score (then id), which the rank-based merge
-    /// loop of `tokenizer.json` files then applies unchanged. Control, unknown and user-defined
-    /// pieces are matched in the text first, as `tokenizer.json`'s added tokens are.
+    /// score; normal and user-defined pieces are merge results, ranked as the reference converts such
+    /// models (see ``BPEMerges``). Control, unknown and user-defined pieces are matched in the text
+    /// first, as `tokenizer.json`'s added tokens are.
     /// - Parameter source: the file the pieces came from, for error messages.
     init(pieces: [[UInt8]], scores: [Float], types: [Int32], source: String) throws(EmbeddingGemmaError) {
         guard pieces.count == scores.count, pieces.count == types.count, !pieces.isEmpty else {
@@ -104,35 +104,8 @@ public struct GemmaTokenizer: Sendable {
                 break
             }
         }
-        // Every split of a normal or user-defined piece into two pieces is a merge. Ranks follow the
-        // reference's conversion of SentencePiece models: by the merged piece's score (user-defined
-        // runs of `▁` score 0, above every normal piece), then longer left part, then longer right
-        // part (in Unicode scalars), then vocabulary order.
-        var candidates: [(score: Float, leftLength: Int32, rightLength: Int32, merged: Int32, left: Int32, right: Int32)] = []
-        candidates.reserveCapacity(pieces.count * 2)
-        let mergeable: Set<Int32> = [SentencePieceModel.PieceType.normal.rawValue, SentencePieceModel.PieceType.userDefined.rawValue]
-        for (id, piece) in pieces.enumerated() where mergeable.contains(types[id]) {
-            piece.withUnsafeBufferPointer { bytes in
-                var scalars: Int32 = 0
-                for b in bytes where b & 0xC0 != 0x80 { scalars += 1 }
-                var leftScalars: Int32 = 0
-                for i in 1..<max(bytes.count, 1) where bytes[i] & 0xC0 != 0x80 {
-                    leftScalars += 1
-                    if let left = vocabulary.id(of: UnsafeBufferPointer(rebasing: bytes[..<i])),
-                       let right = vocabulary.id(of: UnsafeBufferPointer(rebasing: bytes[i...])) {
-                        candidates.append((scores[id], leftScalars, scalars - leftScalars, Int32(id), left, right))
-                    }
-                }
-            }
-        }
-        candidates.sort { a, b in
-            if a.score != b.score { return a.score > b.score }
-            if a.leftLength != b.leftLength { return a.leftLength > b.leftLength }
-            if a.rightLength != b.rightLength { return a.rightLength > b.rightLength }
-            return a.merged != b.merged ? a.merged < b.merged : a.left < b.left
-        }
-        var merges = BPEMerges(expectedCount: candidates.count)
-        for c in candidates { merges.append(left: c.left, right: c.right, merged: c.merged) }
+        let mergeable = types.map { $0 == SentencePieceModel.PieceType.normal.rawValue || $0 == SentencePieceModel.PieceType.userDefined.rawValue }
+        let merges = BPEMerges(vocabulary: vocabulary, scores: scores, mergeable: mergeable)
         try self.init(vocabulary: vocabulary, merges: merges, addedTokens: added, specialIds: special, source: source)
     }
 

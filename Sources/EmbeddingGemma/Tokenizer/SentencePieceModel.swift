@@ -25,6 +25,25 @@ struct SentencePieceModel: Sendable {
         guard !pieces.isEmpty else { throw .invalidTokenizer(path: path, reason: "the SentencePiece model has no pieces") }
     }
 
+    /// The `tokenizer.ggml.tokens`, `scores` and `token_type` arrays of a GGUF file.
+    init(gguf: GGUFFile) throws(EmbeddingGemmaError) {
+        guard let tokenValues = gguf.metadata["tokenizer.ggml.tokens"]?.arrayValue,
+              let scoreValues = gguf.metadata["tokenizer.ggml.scores"]?.arrayValue,
+              let typeValues = gguf.metadata["tokenizer.ggml.token_type"]?.arrayValue,
+              tokenValues.count == scoreValues.count, tokenValues.count == typeValues.count, !tokenValues.isEmpty else {
+            throw .invalidTokenizer(path: gguf.path, reason: "tokenizer.ggml.tokens, scores and token_type must be present and of equal length")
+        }
+        pieces.reserveCapacity(tokenValues.count)
+        for ((token, score), type) in zip(zip(tokenValues, scoreValues), typeValues) {
+            guard let piece = token.stringValue, let s = score.doubleValue, let t = type.intValue, let t32 = Int32(exactly: t) else {
+                throw .invalidTokenizer(path: gguf.path, reason: "a token, score or type has the wrong type")
+            }
+            pieces.append(Array(piece.utf8))
+            scores.append(Float(s))
+            types.append(t32)
+        }
+    }
+
     struct Failure: Error {
         let message: String
     }

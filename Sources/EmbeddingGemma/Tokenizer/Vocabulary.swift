@@ -63,6 +63,42 @@ struct Vocabulary: Sendable {
         piece.withUnsafeBufferPointer { id(of: $0) }
     }
 
+    /// The id of the piece spelled by piece `left` followed by piece `right`, if present
+    /// (no copy: the hash and the comparison run over both stored pieces).
+    func id(joining left: Int32, _ right: Int32) -> Int32? {
+        let l = Int(left), r = Int(right)
+        guard l >= 0, r >= 0, l < lengths.count, r < lengths.count, lengths[l] >= 0, lengths[r] >= 0 else { return nil }
+        return storage.withUnsafeBufferPointer { store -> Int32? in
+            guard let base = store.baseAddress else { return nil }
+            let a = UnsafeBufferPointer(start: base + Int(starts[l]), count: Int(lengths[l]))
+            let b = UnsafeBufferPointer(start: base + Int(starts[r]), count: Int(lengths[r]))
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in a { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            for byte in b { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            let hash = h ^ (h >> 29)
+            let tag = hash & 0xFFFF_FFFF_0000_0000
+            let total = a.count + b.count
+            var slot = Int(truncatingIfNeeded: hash) & mask
+            return slots.withUnsafeBufferPointer { table -> Int32? in
+                while true {
+                    let value = table[slot]
+                    if value == Self.emptySlot { return nil }
+                    if value & 0xFFFF_FFFF_0000_0000 == tag {
+                        let candidate = Int(UInt32(truncatingIfNeeded: value))
+                        if Int(lengths[candidate]) == total {
+                            let stored = base + Int(starts[candidate])
+                            if memoryEqual(stored, a.baseAddress ?? stored, a.count),
+                               memoryEqual(stored + a.count, b.baseAddress ?? stored, b.count) {
+                                return Int32(candidate)
+                            }
+                        }
+                    }
+                    slot = (slot + 1) & mask
+                }
+            }
+        }
+    }
+
     /// The bytes of the piece with `id`, or nil for an id with no piece.
     func piece(_ id: Int) -> ArraySlice<UInt8>? {
         guard id >= 0, id < lengths.count, lengths[id] >= 0 else { return nil }

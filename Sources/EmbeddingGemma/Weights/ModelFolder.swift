@@ -82,8 +82,40 @@ public struct ModelFolder: Sendable {
         self.normalizes = normalizes
     }
 
+    /// A description of a model that is not a folder (a GGUF file at `path`), whose head is built elsewhere.
+    init(path: String, config: GemmaConfig, prompts: [String: String], maxSequenceLength: Int, embeddingDimension: Int) {
+        self.path = path
+        self.config = config
+        self.prompts = prompts
+        defaultPromptName = nil
+        self.maxSequenceLength = maxSequenceLength
+        denseModules = []
+        normalizes = true
+        fixedEmbeddingDimension = embeddingDimension
+    }
+
+    /// The prompts of the published EmbeddingGemma checkpoint (`config_sentence_transformers.json`),
+    /// used for GGUF files that do not carry their own.
+    public static let embeddingGemmaPrompts: [String: String] = [
+        "query": "task: search result | query: ",
+        "document": "title: none | text: ",
+        "BitextMining": "task: search result | query: ",
+        "Clustering": "task: clustering | query: ",
+        "Classification": "task: classification | query: ",
+        "InstructionRetrieval": "task: code retrieval | query: ",
+        "MultilabelClassification": "task: classification | query: ",
+        "PairClassification": "task: sentence similarity | query: ",
+        "Reranking": "task: search result | query: ",
+        "Retrieval": "task: search result | query: ",
+        "Retrieval-query": "task: search result | query: ",
+        "Retrieval-document": "title: none | text: ",
+        "STS": "task: sentence similarity | query: ",
+        "Summarization": "task: summarization | query: ",
+    ]
+
     /// Width of the final embedding (768 for EmbeddingGemma).
-    public var embeddingDimension: Int { denseModules.last?.outFeatures ?? config.hiddenSize }
+    public var embeddingDimension: Int { fixedEmbeddingDimension ?? denseModules.last?.outFeatures ?? config.hiddenSize }
+    private var fixedEmbeddingDimension: Int? = nil
 
     private static func decode<T: Decodable>(_ type: T.Type, at file: String) throws(EmbeddingGemmaError) -> T {
         guard FileManager.default.fileExists(atPath: file) else {

@@ -19,12 +19,11 @@ public enum ModelLocation {
         return home + "/.cache/embeddinggemma/embeddinggemma-300m"
     }
 
-    /// Resolves `specifier` (nil: environment, then default) to an existing folder.
+    /// Resolves `specifier` (nil: environment, then default) to an existing folder or (GGUF) file.
     public static func resolve(_ specifier: String?) throws(EmbeddingGemmaError) -> String {
         let environment = ProcessInfo.processInfo.environment
         let requested = specifier ?? environment["EMBEDDINGGEMMA_MODEL"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultPath
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: requested, isDirectory: &isDirectory), isDirectory.boolValue {
+        if FileManager.default.fileExists(atPath: requested) {
             return requested
         }
         if let cached = hubSnapshot(for: requested, environment: environment) {

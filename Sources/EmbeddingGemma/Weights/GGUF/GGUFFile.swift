@@ -125,6 +125,9 @@ public struct GGUFFile: Sendable {
         }
     }
 
+    /// The mapping the tensors live in (owner of views into it).
+    var mapping: MappedFile { file }
+
     /// The tensor named `name`, if present.
     public func tensor(named name: String) -> TensorInfo? {
         tensors.first { $0.name == name }
