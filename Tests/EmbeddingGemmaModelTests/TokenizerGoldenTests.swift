@@ -23,8 +23,8 @@ struct TokenizerGoldenTests {
     func sentencePieceVocabulary() throws {
         let model = try Golden.loadModel()
         let spm = try SentencePieceModel(path: model.folder.path + "/tokenizer.model")
-        #expect(spm.pieces.count == model.folder.config.vocabSize)
-        let tokenizer = try GemmaTokenizer(pieces: spm.pieces, scores: spm.scores, types: spm.types, source: "tokenizer.model")
+        #expect(spm.count == model.folder.config.vocabSize)
+        let tokenizer = try GemmaTokenizer(sentencePiece: spm, source: "tokenizer.model")
         var mismatches: [String] = []
         var count = 0
         for item in try Golden.jsonLines("tokenizer_cases.jsonl") + Golden.jsonLines("corpus.jsonl") {

@@ -28,4 +28,8 @@ void eg_quantize_activations_q8(const float *x, int m, int k, void *out);
 /// f16 scale + 16 bytes of 4-bit codes) layout. Requires eg_avx2_fma_available() and k % 32 == 0.
 void eg_quantized_gemm_avx2(const void *xq, int m, const void *w, int weight_type, int n, int k, float *y, int ldy);
 
+/// Returns freed heap memory to the operating system (glibc's malloc_trim; nothing elsewhere).
+/// Glibc's malloc_trim is not visible to Swift's Glibc module.
+void eg_release_free_memory(void);
+
 #endif

@@ -1,3 +1,4 @@
+import CEmbeddingGemmaKernels
 import Foundation
 
 /// EmbeddingGemma: text in, normalised embedding vectors out, with an API shaped like
@@ -25,9 +26,9 @@ public final class EmbeddingModel: Sendable {
     let ggufSource: GGUFFile?
 
     /// Tokens per encoder pass: bounds activation memory for large batches. Quantized models,
-    /// chosen to save memory, run smaller passes (about 12 MB of activations instead of 96 MB);
-    /// 512 tokens still keep the products at BLAS speed.
-    var tokensPerPass: Int { encoder.isFloat32 ? 4096 : 512 }
+    /// chosen to save memory, run smaller passes (about 6 MB of activations instead of 96 MB);
+    /// 256 tokens still keep the products near BLAS speed.
+    var tokensPerPass: Int { encoder.isFloat32 ? 4096 : 256 }
 
     /// How the weights are stored: `f32` for the exact path, else the quantization in use
     /// (`mixed` when matrices use different encodings).
@@ -53,6 +54,8 @@ public final class EmbeddingModel: Sendable {
             base = try EmbeddingModel(folder: ModelFolder(path: resolved))
         }
         let model = quantization.map { base.converted(to: $0) } ?? base
+        // Loading leaves megabytes of freed temporary memory (vocabulary, JSON scan); hand it back.
+        eg_release_free_memory()
         self.init(folder: model.folder, tokenizer: model.tokenizer, encoder: model.encoder, head: model.head, gguf: model.ggufSource)
     }
 

@@ -33,14 +33,17 @@ struct BPEMerges: Sendable {
 
     /// Score-based rules over `vocabulary`: piece `i` is a merge result if `mergeable[i]`.
     init(vocabulary: Vocabulary, scores: [Float], mergeable: [Bool]) {
-        let distinct = Array(Set(scores)).sorted(by: >)
-        var rankOf: [Float: UInt32] = [:]
-        rankOf.reserveCapacity(distinct.count)
-        for (rank, score) in distinct.enumerated() { rankOf[score] = UInt32(min(rank, (1 << 20) - 1)) }
+        // Dense ranks of the scores, highest first (equal scores share a rank).
+        var order = Array(Int32(0)..<Int32(scores.count))
+        order.sort { scores[Int($0)] > scores[Int($1)] }
         var scoreRank = [UInt32](repeating: .max, count: scores.count)
+        var rank: UInt32 = 0
+        for (i, id) in order.enumerated() {
+            if i > 0, scores[Int(id)] != scores[Int(order[i - 1])] { rank = min(rank + 1, (1 << 20) - 1) }
+            if mergeable[Int(id)] { scoreRank[Int(id)] = rank }
+        }
         var lengths = [UInt8](repeating: 0, count: scores.count)
         for id in 0..<scores.count {
-            if mergeable[id] { scoreRank[id] = rankOf[scores[id]] ?? .max }
             if let piece = vocabulary.piece(id) {
                 var n = 0
                 for b in piece where b & 0xC0 != 0x80 { n += 1 }

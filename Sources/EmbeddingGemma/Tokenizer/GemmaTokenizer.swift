@@ -83,17 +83,17 @@ public struct GemmaTokenizer: Sendable {
     /// models (see ``BPEMerges``). Control, unknown and user-defined pieces are matched in the text
     /// first, as `tokenizer.json`'s added tokens are.
     /// - Parameter source: the file the pieces came from, for error messages.
-    init(pieces: [[UInt8]], scores: [Float], types: [Int32], source: String) throws(EmbeddingGemmaError) {
-        guard pieces.count == scores.count, pieces.count == types.count, !pieces.isEmpty else {
-            throw .invalidTokenizer(path: source, reason: "\(pieces.count) tokens, \(scores.count) scores and \(types.count) types")
+    init(sentencePiece model: SentencePieceModel, source: String) throws(EmbeddingGemmaError) {
+        let vocabulary = model.vocabulary
+        let types = model.types
+        guard vocabulary.count == model.count, model.count > 0 else {
+            throw .invalidTokenizer(path: source, reason: "the vocabulary has gaps")
         }
-        var vocabulary = Vocabulary(expectedCount: pieces.count)
         var added = AddedTokenMatcher()
         var special: Set<Int32> = []
-        for (id, piece) in pieces.enumerated() {
-            guard !piece.isEmpty, vocabulary.insert(piece, id: id) else {
-                throw .invalidTokenizer(path: source, reason: "token \(id) is empty or repeats an earlier token")
-            }
+        for id in 0..<model.count {
+            guard let slice = vocabulary.piece(id) else { continue }
+            let piece = Array(slice)
             switch SentencePieceModel.PieceType(rawValue: types[id]) {
             case .control, .unknown:
                 added.add(piece, id: Int32(id))
@@ -105,7 +105,7 @@ public struct GemmaTokenizer: Sendable {
             }
         }
         let mergeable = types.map { $0 == SentencePieceModel.PieceType.normal.rawValue || $0 == SentencePieceModel.PieceType.userDefined.rawValue }
-        let merges = BPEMerges(vocabulary: vocabulary, scores: scores, mergeable: mergeable)
+        let merges = BPEMerges(vocabulary: vocabulary, scores: model.scores, mergeable: mergeable)
         try self.init(vocabulary: vocabulary, merges: merges, addedTokens: added, specialIds: special, source: source)
     }
 

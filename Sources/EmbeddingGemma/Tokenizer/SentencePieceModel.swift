@@ -7,8 +7,10 @@ struct SentencePieceModel: Sendable {
         case normal = 1, unknown = 2, control = 3, userDefined = 4, unused = 5, byte = 6
     }
 
-    /// Piece bytes by id.
-    var pieces: [[UInt8]] = []
+    /// Piece bytes by id, indexed both ways.
+    private(set) var vocabulary = Vocabulary(expectedCount: 262_144)
+    /// Number of pieces.
+    var count: Int { scores.count }
     /// Score by id: higher merges first.
     var scores: [Float] = []
     /// Type by id (raw ``PieceType`` values).
@@ -22,26 +24,38 @@ struct SentencePieceModel: Sendable {
         } catch {
             throw .invalidTokenizer(path: path, reason: "not a SentencePiece model (\(error.message))")
         }
-        guard !pieces.isEmpty else { throw .invalidTokenizer(path: path, reason: "the SentencePiece model has no pieces") }
+        guard count > 0 else { throw .invalidTokenizer(path: path, reason: "the SentencePiece model has no pieces") }
     }
 
-    /// The `tokenizer.ggml.tokens`, `scores` and `token_type` arrays of a GGUF file.
+    /// The `tokenizer.ggml.tokens`, `scores` and `token_type` arrays of a GGUF file, read straight
+    /// from the mapping (no intermediate array of 262 144 strings).
     init(gguf: GGUFFile) throws(EmbeddingGemmaError) {
-        guard let tokenValues = gguf.metadata["tokenizer.ggml.tokens"]?.arrayValue,
-              let scoreValues = gguf.metadata["tokenizer.ggml.scores"]?.arrayValue,
-              let typeValues = gguf.metadata["tokenizer.ggml.token_type"]?.arrayValue,
-              tokenValues.count == scoreValues.count, tokenValues.count == typeValues.count, !tokenValues.isEmpty else {
-            throw .invalidTokenizer(path: gguf.path, reason: "tokenizer.ggml.tokens, scores and token_type must be present and of equal length")
+        let path = gguf.path
+        guard let scoreValues = gguf.numbers("tokenizer.ggml.scores"), let typeValues = gguf.numbers("tokenizer.ggml.token_type") else {
+            throw .invalidTokenizer(path: path, reason: "tokenizer.ggml.scores or token_type is missing or not numeric")
         }
-        pieces.reserveCapacity(tokenValues.count)
-        for ((token, score), type) in zip(zip(tokenValues, scoreValues), typeValues) {
-            guard let piece = token.stringValue, let s = score.doubleValue, let t = type.intValue, let t32 = Int32(exactly: t) else {
-                throw .invalidTokenizer(path: gguf.path, reason: "a token, score or type has the wrong type")
-            }
-            pieces.append(Array(piece.utf8))
-            scores.append(Float(s))
+        scores = scoreValues.map { Float($0) }
+        for t in typeValues {
+            guard let t32 = Int32(exactly: t) else { throw .invalidTokenizer(path: path, reason: "token type \(t) is out of range") }
             types.append(t32)
         }
+        vocabulary = Vocabulary(expectedCount: scores.count)
+        var inserted = 0
+        var duplicate: Int? = nil
+        let found = try gguf.forEachString("tokenizer.ggml.tokens") { id, bytes in
+            if duplicate == nil, !vocabulary.insert(bytes, id: id) { duplicate = id }
+            inserted += 1
+        }
+        guard found else { throw .invalidTokenizer(path: path, reason: "tokenizer.ggml.tokens is missing or not an array of strings") }
+        if let duplicate { throw .invalidTokenizer(path: path, reason: "token \(duplicate) repeats an earlier token") }
+        guard inserted == scores.count, inserted == types.count, inserted > 0 else {
+            throw .invalidTokenizer(path: path, reason: "\(inserted) tokens, \(scores.count) scores and \(types.count) types")
+        }
+    }
+
+    /// The bytes of piece `id`.
+    func piece(_ id: Int) -> [UInt8] {
+        vocabulary.piece(id).map(Array.init) ?? []
     }
 
     struct Failure: Error {
@@ -66,7 +80,9 @@ struct SentencePieceModel: Sendable {
                     default: try sub.skip(wire: w)
                     }
                 }
-                pieces.append(piece)
+                guard !piece.isEmpty, vocabulary.insert(piece, id: scores.count) else {
+                    throw Failure(message: "piece \(scores.count) is empty or repeats an earlier piece")
+                }
                 scores.append(score)
                 types.append(type)
             } else {

@@ -15,6 +15,10 @@ struct WeightMatrix: @unchecked Sendable {
     let bytes: UnsafeRawPointer
     /// Keeps the mapping or allocation alive.
     private let owner: AnyObject
+    /// When set, rows are read from this file at ``bytes``' file offset with `pread` instead of
+    /// through the mapping (see ``readingRowsFromFile(_:offset:)``).
+    private var rowFile: MappedFile? = nil
+    private var fileOffset = 0
 
     /// A float32 matrix over `storage` (`rows × columns` elements).
     init(_ storage: FloatStorage, rows: Int, columns: Int) {
@@ -58,6 +62,16 @@ struct WeightMatrix: @unchecked Sendable {
         owner = storage
     }
 
+    /// The same matrix, but ``decode(rows:into:)`` reads each row from `file` at `offset` with
+    /// `pread`: for a large table of which few rows are used (the token embeddings), this keeps
+    /// the table out of resident memory. Whole-matrix uses (products, conversion) still map it.
+    func readingRowsFromFile(_ file: MappedFile, offset: Int) -> WeightMatrix {
+        var copy = self
+        copy.rowFile = file
+        copy.fileOffset = offset
+        return copy
+    }
+
     /// The same values re-encoded as `type` (self when already of that type).
     func converted(to type: GGMLType) -> WeightMatrix {
         if type == self.type { return self }
@@ -80,6 +94,22 @@ struct WeightMatrix: @unchecked Sendable {
 
     /// Decodes the rows `range` to float32 into `out` (`range.count × columns` floats).
     func decode(rows range: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+        if let rowFile {
+            let rowBytes = rowBytes
+            withUnsafeTemporaryAllocation(byteCount: rowBytes, alignment: 64) { buffer in
+                guard let base = buffer.baseAddress else { return }
+                for r in range {
+                    let target = out + (r - range.lowerBound) * columns
+                    if rowFile.read(into: base, count: rowBytes, at: fileOffset + r * rowBytes) {
+                        BlockQuantization.decode(UnsafeRawPointer(base), count: columns, type: type, into: target)
+                    } else {
+                        // The file changed under us; fall back to the mapping (which may fault).
+                        BlockQuantization.decode(bytes + r * rowBytes, count: columns, type: type, into: target)
+                    }
+                }
+            }
+            return
+        }
         withExtendedLifetime(owner) {
             for r in range {
                 BlockQuantization.decode(bytes + r * rowBytes, count: columns, type: type, into: out + (r - range.lowerBound) * columns)

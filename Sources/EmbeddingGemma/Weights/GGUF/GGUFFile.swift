@@ -24,8 +24,14 @@ public struct GGUFFile: Sendable {
     public let path: String
     /// Format version (2 or 3).
     public let version: UInt32
-    /// Metadata by key, in file order in ``metadataKeys``.
+    /// Metadata by key, in file order in ``metadataKeys``. Arrays of more than
+    /// ``largeArrayThreshold`` elements (a vocabulary) are not materialised here: read them with
+    /// ``numbers(_:)`` and ``forEachString(_:_:)``.
     public let metadata: [String: GGUFValue]
+    /// Large arrays by key: element type, count and byte range of the elements.
+    private let largeArrays: [String: (elementType: UInt32, count: Int, range: Range<Int>)]
+    /// Arrays longer than this stay in the file until read.
+    public static let largeArrayThreshold = 4096
     /// Metadata keys in the order the file lists them.
     public let metadataKeys: [String]
     /// Tensors in file order.
@@ -53,14 +59,20 @@ public struct GGUFFile: Sendable {
             let tensorCount = try reader.count(limit: Self.maximumTensors, what: "tensor count")
             let metadataCount = try reader.count(limit: Self.maximumMetadata, what: "metadata count")
             var metadata: [String: GGUFValue] = [:]
+            var large: [String: (elementType: UInt32, count: Int, range: Range<Int>)] = [:]
             var keys: [String] = []
             for _ in 0..<metadataCount {
                 let key = try reader.string()
-                guard metadata[key] == nil else { throw Reader.Failure("duplicate metadata key \(key)") }
+                guard metadata[key] == nil, large[key] == nil else { throw Reader.Failure("duplicate metadata key \(key)") }
                 let type = try reader.u32()
-                metadata[key] = try reader.value(type: type, depth: 0)
+                if type == 9, let array = try reader.largeArray(threshold: Self.largeArrayThreshold) {
+                    large[key] = array
+                } else {
+                    metadata[key] = try reader.value(type: type, depth: 0)
+                }
                 keys.append(key)
             }
+            largeArrays = large
             var alignment = 32
             if let value = metadata["general.alignment"] {
                 guard let a = value.intValue, a > 0, a <= 1 << 16, a & (a - 1) == 0 else {
@@ -125,6 +137,54 @@ public struct GGUFFile: Sendable {
         }
     }
 
+    /// The elements of the numeric array `key` (small or large), or nil if absent or not numeric.
+    public func numbers(_ key: String) -> [Double]? {
+        if let elements = metadata[key]?.arrayValue {
+            var out: [Double] = []
+            out.reserveCapacity(elements.count)
+            for e in elements {
+                guard let v = e.doubleValue else { return nil }
+                out.append(v)
+            }
+            return out
+        }
+        guard let array = largeArrays[key], let size = Reader.fixedSize(array.elementType), array.elementType != 8 else { return nil }
+        let bytes = file.bytes
+        return withExtendedLifetime(file) {
+            (0..<array.count).map { i in
+                Reader.number(type: array.elementType, at: array.range.lowerBound + i * size, in: bytes)
+            }
+        }
+    }
+
+    /// Calls `body(index, utf8Bytes)` for each element of the string array `key`.
+    /// - Returns: false if `key` is absent or not an array of strings.
+    /// - Throws: ``EmbeddingGemmaError/corruptModelFile(path:reason:)`` for an element that is not UTF-8.
+    public func forEachString(_ key: String, _ body: (Int, UnsafeBufferPointer<UInt8>) -> Void) throws(EmbeddingGemmaError) -> Bool {
+        if let elements = metadata[key]?.arrayValue {
+            for (i, e) in elements.enumerated() {
+                guard let s = e.stringValue else { return false }
+                Array(s.utf8).withUnsafeBufferPointer { body(i, $0) }
+            }
+            return true
+        }
+        guard let array = largeArrays[key], array.elementType == 8 else { return false }
+        let bytes = file.bytes
+        var position = array.range.lowerBound
+        for i in 0..<array.count {
+            // Lengths and bounds were checked when the file was opened.
+            let length = Int(UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self)))
+            let element = UnsafeRawBufferPointer(rebasing: bytes[(position + 8)..<(position + 8 + length)])
+            let utf8 = element.bindMemory(to: UInt8.self)
+            guard String(validating: utf8, as: UTF8.self) != nil else {
+                throw .corruptModelFile(path: path, reason: "element \(i) of \(key) is not valid UTF-8")
+            }
+            withExtendedLifetime(file) { body(i, utf8) }
+            position += 8 + length
+        }
+        return true
+    }
+
     /// The mapping the tensors live in (owner of views into it).
     var mapping: MappedFile { file }
 
@@ -179,6 +239,57 @@ public struct GGUFFile: Sendable {
             let raw = try bytes(length)
             guard let text = String(validating: raw, as: UTF8.self) else { throw Failure("string is not valid UTF-8") }
             return text
+        }
+
+        /// Byte size of a fixed-size metadata type (nil for strings, arrays and unknown types).
+        static func fixedSize(_ type: UInt32) -> Int? {
+            switch type {
+            case 0, 1, 7: return 1
+            case 2, 3: return 2
+            case 4, 5, 6: return 4
+            case 10, 11, 12: return 8
+            default: return nil
+            }
+        }
+
+        /// A numeric element of `type` at `offset` (bounds already checked).
+        static func number(type: UInt32, at offset: Int, in bytes: UnsafeRawBufferPointer) -> Double {
+            switch type {
+            case 0: return Double(bytes[offset])
+            case 1: return Double(Int8(bitPattern: bytes[offset]))
+            case 2: return Double(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
+            case 3: return Double(Int16(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int16.self)))
+            case 4: return Double(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+            case 5: return Double(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
+            case 6: return Double(Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self))))
+            case 7: return Double(bytes[offset])
+            case 10: return Double(UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
+            case 11: return Double(Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int64.self)))
+            default: return Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
+            }
+        }
+
+        /// At an array value: if it has more than `threshold` numeric or string elements, checks
+        /// its bounds, skips it and returns where its elements are; otherwise leaves the position alone.
+        mutating func largeArray(threshold: Int) throws -> (elementType: UInt32, count: Int, range: Range<Int>)? {
+            let start = position
+            let elementType = try u32()
+            let n = try count(limit: remaining, what: "array length")
+            guard n > threshold, elementType == 8 || Self.fixedSize(elementType) != nil else {
+                position = start
+                return nil
+            }
+            let first = position
+            if let size = Self.fixedSize(elementType) {
+                guard n <= remaining / size else { throw Failure("array runs past the end of the file") }
+                position += n * size
+            } else {
+                for _ in 0..<n {
+                    let length = try count(limit: remaining, what: "string length")
+                    position += length
+                }
+            }
+            return (elementType, n, first..<position)
         }
 
         mutating func value(type: UInt32, depth: Int) throws -> GGUFValue {

@@ -50,7 +50,7 @@ struct GGUFModelReader {
             throw .invalidTokenizer(path: path, reason: "tokenizer.ggml.model must be 'llama' (SentencePiece) for Gemma")
         }
         let vocabulary = try SentencePieceModel(gguf: file)
-        tokenizer = try GemmaTokenizer(pieces: vocabulary.pieces, scores: vocabulary.scores, types: vocabulary.types, source: path)
+        tokenizer = try GemmaTokenizer(sentencePiece: vocabulary, source: path)
 
         // Hyper-parameters.
         let layers = try integer("\(a).block_count")
@@ -71,7 +71,7 @@ struct GGUFModelReader {
             ropeTheta: try real("\(a).rope.freq_base", default: 1_000_000),
             ropeLocalBaseFreq: try real("\(a).rope.freq_base_swa", default: 10_000),
             slidingWindow: try integer("\(a).attention.sliding_window"), layerTypes: layerTypes,
-            queryPreAttnScalar: Double(headDim), vocabSize: vocabulary.pieces.count,
+            queryPreAttnScalar: Double(headDim), vocabSize: vocabulary.count,
             maxPositionEmbeddings: try integer("\(a).context_length", default: 2048),
             hiddenActivation: "gelu_pytorch_tanh", attnLogitSoftcapping: nil, useBidirectionalAttention: true)
         try config.validate()
@@ -123,7 +123,10 @@ struct GGUFModelReader {
                 down: try matrix(p + "ffn_down.weight", rows: hidden, columns: config.intermediateSize),
                 isFullAttention: config.isFullAttention(layer: i)))
         }
-        encoder = GemmaEncoder(config: config, embedding: try matrix("token_embd.weight", rows: vocabulary.pieces.count, columns: hidden),
+        // Token embeddings: rows are read with pread, so the 100–800 MB table stays out of memory.
+        let table = try matrix("token_embd.weight", rows: vocabulary.count, columns: hidden)
+        let tableOffset = file.tensor(named: "token_embd.weight")?.range.lowerBound ?? 0
+        encoder = GemmaEncoder(config: config, embedding: table.readingRowsFromFile(file.mapping, offset: tableOffset),
                                layers: layerWeights, finalNorm: try norm("output_norm.weight", hidden))
 
         // The sentence-transformers head.
@@ -142,6 +145,9 @@ struct GGUFModelReader {
                 + "or pass --raw-pooled to use the mean-pooled hidden state instead")
         }
         head = EmbeddingHead(dense: dense, normalizes: true, inputWidth: hidden)
+
+        // The vocabulary was read from the header; give those pages back.
+        if let first = file.tensors.map(\.range.lowerBound).min() { file.mapping.release(0..<first) }
 
         var prompts: [String: String] = [:]
         for key in file.metadataKeys where key.hasPrefix(Self.promptPrefix) {

@@ -38,7 +38,7 @@ enum GGUFModelWriter {
         }
         w.set("tokenizer.ggml.model", .string("llama"))
         w.set("tokenizer.ggml.pre", .string("default"))
-        w.set("tokenizer.ggml.tokens", .array(vocabulary.pieces.map { .string(String(decoding: $0, as: UTF8.self)) }))
+        w.set("tokenizer.ggml.tokens", .array((0..<vocabulary.count).map { .string(String(decoding: vocabulary.piece($0), as: UTF8.self)) }))
         w.set("tokenizer.ggml.scores", .array(vocabulary.scores.map { .float32($0) }))
         w.set("tokenizer.ggml.token_type", .array(vocabulary.types.map { .int32($0) }))
         w.set("tokenizer.ggml.bos_token_id", .uint32(UInt32(model.tokenizer.bosTokenId)))
