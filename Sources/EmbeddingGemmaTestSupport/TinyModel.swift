@@ -71,6 +71,46 @@ public enum TinyModel {
         """
     }
 
+    /// The toy vocabulary as a SentencePiece `tokenizer.model` (protocol buffer): the same ids, with
+    /// scores that rank the merge results in the order of ``merges`` and the piece types GGUF uses.
+    public static func sentencePieceModel() -> [UInt8] {
+        func varint(_ v: UInt64, _ out: inout [UInt8]) {
+            var v = v
+            while v >= 0x80 { out.append(UInt8(v & 0x7F) | 0x80); v >>= 7 }
+            out.append(UInt8(v))
+        }
+        var model: [UInt8] = []
+        func piece(_ text: String, score: Float, type: UInt64) {
+            var body: [UInt8] = [0x0A]
+            varint(UInt64(text.utf8.count), &body)
+            body += Array(text.utf8)
+            body.append(0x15)
+            withUnsafeBytes(of: score.bitPattern.littleEndian) { body += $0 }
+            body.append(0x18)
+            varint(type, &body)
+            model.append(0x0A)
+            varint(UInt64(body.count), &model)
+            model += body
+        }
+        piece("<pad>", score: 0, type: 3)
+        piece("<eos>", score: 0, type: 3)
+        piece("<bos>", score: 0, type: 3)
+        piece("<unk>", score: 0, type: 2)
+        for b in 0..<256 { piece("<0x\(String(format: "%02X", b))>", score: 0, type: 6) }
+        for (i, text) in pieces.enumerated() {
+            if text == "<tag>" {
+                piece(text, score: 0, type: 4)
+            } else if let rank = merges.firstIndex(where: { $0.0 + $0.1 == text }) {
+                piece(text, score: -Float(rank + 1), type: 1)
+            } else {
+                piece(text, score: -Float(100 + i), type: 1)
+            }
+        }
+        // A trainer_spec field (number 2) that readers must skip.
+        model += [0x12, 0x02, 0x08, 0x01]
+        return model
+    }
+
     /// Deterministic pseudo-random values in [-scale, scale].
     public static func random(_ count: Int, seed: inout UInt64, scale: Float) -> [Float] {
         (0..<count).map { _ in
@@ -128,6 +168,7 @@ public enum TinyModel {
         try fm.createDirectory(atPath: dir + "/3_Dense", withIntermediateDirectories: true)
         try configJSON().write(toFile: dir + "/config.json", atomically: true, encoding: .utf8)
         try tokenizerJSON().write(toFile: dir + "/tokenizer.json", atomically: true, encoding: .utf8)
+        try Data(sentencePieceModel()).write(to: URL(fileURLWithPath: dir + "/tokenizer.model"))
         try """
         {"prompts": {"query": "task: search result | query: ", "document": "title: none | text: ", "STS": "task: sentence similarity | query: "}, "default_prompt_name": null}
         """.write(toFile: dir + "/config_sentence_transformers.json", atomically: true, encoding: .utf8)

@@ -53,7 +53,7 @@ public final class EmbeddingModel: Sendable {
         } else {
             base = try EmbeddingModel(folder: ModelFolder(path: resolved))
         }
-        let model = quantization.map { base.converted(to: $0) } ?? base
+        let model = try quantization.map { q throws(EmbeddingGemmaError) in try base.converted(to: q) } ?? base
         // Loading leaves megabytes of freed temporary memory (vocabulary, JSON scan); hand it back.
         eg_release_free_memory()
         self.init(folder: model.folder, tokenizer: model.tokenizer, encoder: model.encoder, head: model.head, gguf: model.ggufSource)
@@ -61,8 +61,18 @@ public final class EmbeddingModel: Sendable {
 
     /// This model with its weights re-encoded as `quantization` says (self when already so).
     /// Quantizing the float32 checkpoint takes a few seconds on two cores.
-    public func converted(to quantization: QuantizationType) -> EmbeddingModel {
+    /// - Throws: ``EmbeddingGemmaError/unsupportedConfiguration(_:)`` when a matrix width is not a
+    ///   multiple of the 32-value blocks of Q8_0 / Q4_0.
+    public func converted(to quantization: QuantizationType) throws(EmbeddingGemmaError) -> EmbeddingModel {
         guard quantization != self.quantization else { return self }
+        let widths = [encoder.config.hiddenSize, encoder.config.intermediateSize,
+                      encoder.config.numAttentionHeads * encoder.config.headDim] + head.dense.map(\.inFeatures)
+        for role in [WeightRole.embedding, .attention, .feedForward, .head] {
+            let type = quantization.type(for: role)
+            if let bad = widths.first(where: { type.rowBytes(elements: $0) == nil }) {
+                throw .unsupportedConfiguration("\(quantization.rawValue) stores blocks of \(type.blockSize) values, but this model has rows of \(bad)")
+            }
+        }
         return EmbeddingModel(folder: folder, tokenizer: tokenizer, encoder: encoder.converted(to: quantization),
                               head: head.converted(to: quantization), gguf: ggufSource)
     }

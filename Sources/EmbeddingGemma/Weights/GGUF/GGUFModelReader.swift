@@ -75,9 +75,6 @@ struct GGUFModelReader {
             maxPositionEmbeddings: try integer("\(a).context_length", default: 2048),
             hiddenActivation: "gelu_pytorch_tanh", attnLogitSoftcapping: nil, useBidirectionalAttention: true)
         try config.validate()
-        guard headDim % 32 == 0, hidden % 32 == 0, config.intermediateSize % 32 == 0 else {
-            throw .unsupportedConfiguration("layer widths must be multiples of 32")
-        }
 
         // Weights.
         func matrix(_ name: String, rows: Int, columns: Int) throws(EmbeddingGemmaError) -> WeightMatrix {

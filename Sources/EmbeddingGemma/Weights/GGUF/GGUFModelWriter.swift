@@ -28,8 +28,12 @@ enum GGUFModelWriter {
         w.set("\(a).rope.freq_base", .float32(Float(config.ropeTheta)))
         w.set("\(a).rope.freq_base_swa", .float32(Float(config.ropeLocalBaseFreq)))
         w.set("\(a).attention.sliding_window", .uint32(UInt32(config.slidingWindow)))
+        w.set("\(a).attention.sliding_window_pattern", .array((0..<config.numHiddenLayers).map { .bool(!config.isFullAttention(layer: $0)) }))
         w.set("\(a).pooling_type", .uint32(1))
         let dense = model.head.dense
+        guard dense.isEmpty || (dense.count == 2 && dense.allSatisfy { $0.bias == nil }) else {
+            throw .unsupportedConfiguration("GGUF's gemma-embedding layout holds exactly two Dense projections without bias")
+        }
         if dense.count == 2 {
             w.set("\(a).dense_2_feat_in", .uint32(UInt32(dense[0].inFeatures)))
             w.set("\(a).dense_2_feat_out", .uint32(UInt32(dense[0].outFeatures)))

@@ -39,6 +39,13 @@ struct GGUFWriter {
         })
     }
 
+    /// Adds a tensor from its encoded bytes.
+    mutating func add(_ name: String, raw bytes: [UInt8], dimensions: [Int], type: GGMLType) {
+        tensors.append(Tensor(name: name, dimensions: dimensions, type: type, byteCount: bytes.count) { sink in
+            bytes.withUnsafeBytes { sink($0) }
+        })
+    }
+
     /// Adds a float32 vector.
     mutating func add(_ name: String, vector: FloatStorage) {
         tensors.append(Tensor(name: name, dimensions: [vector.count], type: .f32, byteCount: vector.count * 4) { sink in

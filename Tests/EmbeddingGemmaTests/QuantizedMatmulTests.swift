@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+@testable import EmbeddingGemma
+import EmbeddingGemmaTestSupport
+
+@Suite("Quantized weights and products")
+struct QuantizedMatmulTests {
+    static let rows = 80      // output features
+    static let columns = 96   // input features: three blocks of 32
+
+    static func weights() -> [Float] {
+        var seed: UInt64 = 21
+        return TinyModel.random(rows * columns, seed: &seed, scale: 0.8)
+    }
+
+    /// `input · decode(weight)ᵀ` in double precision: what every path must approximate.
+    static func reference(_ input: [Float], rows m: Int, _ weight: WeightMatrix) -> [Double] {
+        var decoded = [Float](repeating: 0, count: weight.rows * weight.columns)
+        decoded.withUnsafeMutableBufferPointer { weight.decode(rows: 0..<weight.rows, into: $0.baseAddress!) }
+        var out = [Double](repeating: 0, count: m * weight.rows)
+        for i in 0..<m {
+            for j in 0..<weight.rows {
+                var sum = 0.0
+                for p in 0..<weight.columns { sum += Double(input[i * weight.columns + p]) * Double(decoded[j * weight.columns + p]) }
+                out[i * weight.rows + j] = sum
+            }
+        }
+        return out
+    }
+
+    static func product(_ input: [Float], rows m: Int, _ weight: WeightMatrix) -> [Float] {
+        var out = [Float](repeating: .nan, count: m * weight.rows)
+        var scratch = [Float](repeating: 0, count: weight.rows * weight.columns)
+        input.withUnsafeBufferPointer { x in
+            out.withUnsafeMutableBufferPointer { y in
+                scratch.withUnsafeMutableBufferPointer { s in
+                    Matmul.linear(x.baseAddress!, rows: m, weight: weight, into: y.baseAddress!, scratch: s.baseAddress!)
+                }
+            }
+        }
+        return out
+    }
+
+    @Test("encodings round-trip within their precision", arguments: [GGMLType.f32, .f16, .bf16, .q8_0, .q4_0])
+    func roundTrip(type: GGMLType) {
+        let values = Self.weights()
+        let matrix = values.withUnsafeBufferPointer { WeightMatrix(encoding: $0.baseAddress!, rows: Self.rows, columns: Self.columns, as: type) }
+        #expect(matrix.byteCount == Self.rows * (type.rowBytes(elements: Self.columns) ?? -1))
+        var decoded = [Float](repeating: 0, count: values.count)
+        decoded.withUnsafeMutableBufferPointer { matrix.decodeAll(into: $0.baseAddress!) }
+        // Worst error relative to each block's largest magnitude.
+        let bound: Float = switch type {
+        case .f32: 0
+        case .f16: 1.0 / 2048
+        case .bf16: 1.0 / 256
+        case .q8_0: 0.5 / 127 + 1.0 / 2048
+        default: 1.0 / 8 + 1.0 / 2048
+        }
+        for block in stride(from: 0, to: values.count, by: 32) {
+            let scale = values[block..<(block + 32)].map(abs).max() ?? 1
+            for i in block..<(block + 32) {
+                #expect(abs(decoded[i] - values[i]) <= bound * scale + 1e-12, "\(type) element \(i)")
+            }
+        }
+        // Re-encoding decoded values is lossless for the block formats (same scales, same codes).
+        if type == .q8_0 || type == .q4_0 {
+            let again = decoded.withUnsafeBufferPointer { WeightMatrix(encoding: $0.baseAddress!, rows: Self.rows, columns: Self.columns, as: type) }
+            #expect(memcmp(again.bytes, matrix.bytes, matrix.byteCount) == 0)
+        }
+    }
+
+    @Test("bfloat16 rounds to nearest even")
+    func brainFloatRounding() {
+        #expect(BlockQuantization.brainFloat(1) == 0x3F80)
+        #expect(BlockQuantization.brainFloat(Float(bitPattern: 0x3F80_8000)) == 0x3F80) // tie, even stays
+        #expect(BlockQuantization.brainFloat(Float(bitPattern: 0x3F81_8000)) == 0x3F82) // tie, odd rounds up
+        #expect(BlockQuantization.brainFloat(Float(bitPattern: 0x3F80_8001)) == 0x3F81)
+        #expect(BlockQuantization.brainFloat(-2) == 0xC000)
+    }
+
+    @Test("products with quantized weights match the decoded weights, for short queries and batches",
+          arguments: [GGMLType.q8_0, .q4_0, .f16, .bf16], [1, 3, 4, 5, 12, 16, 17, 70])
+    func products(type: GGMLType, m: Int) {
+        let values = Self.weights()
+        let matrix = values.withUnsafeBufferPointer { WeightMatrix(encoding: $0.baseAddress!, rows: Self.rows, columns: Self.columns, as: type) }
+        var seed: UInt64 = UInt64(m) &* 977
+        let input = TinyModel.random(m * Self.columns, seed: &seed, scale: 2)
+        let expected = Self.reference(input, rows: m, matrix)
+        let got = Self.product(input, rows: m, matrix)
+        let norm = (expected.map { $0 * $0 }.reduce(0, +) / Double(expected.count)).squareRoot()
+        // The int8 kernel (Q8_0/Q4_0, ≤ 16 rows, AVX2) quantizes activations per block of 32:
+        // errors of about 1 % of the output scale; every other path is float32 (1e-5).
+        let int8 = (type == .q8_0 || type == .q4_0) && m <= Matmul.smallBatchRows && Matmul.useSmallBatchKernel
+        let tolerance = int8 ? 0.02 * norm : 1e-5 * norm
+        var worst = 0.0
+        for (a, b) in zip(got, expected) { worst = max(worst, abs(Double(a) - b)) }
+        #expect(worst <= tolerance, "\(type) m=\(m): worst error \(worst), output rms \(norm)")
+    }
+
+    @Test("quantization recipes pick the documented encodings")
+    func recipes() {
+        #expect(QuantizationType.mixed.type(for: .attention) == .q8_0)
+        for role in [WeightRole.embedding, .feedForward, .head] { #expect(QuantizationType.mixed.type(for: role) == .q4_0) }
+        for type in [QuantizationType.f32, .f16, .bf16, .q8_0, .q4_0] {
+            for role in [WeightRole.embedding, .attention, .feedForward, .head] { #expect(type.type(for: role).rawValue == [.f32: 0, .f16: 1, .bf16: 30, .q8_0: 8, .q4_0: 2][type]) }
+        }
+        #expect(QuantizationType.q8_0.fileType == 7 && QuantizationType.q4_0.fileType == 2 && QuantizationType.bf16.fileType == 32)
+    }
+}
