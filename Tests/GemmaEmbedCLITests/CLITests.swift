@@ -136,6 +136,9 @@ struct CLITinyModelTests {
         (["embed"], "No input"),
         (["embed", "--input", "/nonexistent/file.txt"], "cannot read input file"),
         (["embed", "--title", "t", "--prompt", "query", "x"], "title only applies to the document prompt"),
+        (["embed", "x", "--quantization", "q3"], "unknown quantization 'q3'"),
+        (["embed", "x", "--quantization", "q8_0"], "q8_0 stores blocks of 32 values"),
+        (["quantize", "--type", "int5", "--output", "/tmp/never-written.gguf"], "unknown type 'int5'"),
     ])
     func errors(arguments: [String], message: String) throws {
         let withModel = arguments.contains("--model") ? arguments : arguments + ["--model", Self.folder]
@@ -143,6 +146,23 @@ struct CLITinyModelTests {
         #expect(result.status != 0)
         #expect(result.stderr.contains(message), "\(result.stderr)")
         #expect(result.stdout.isEmpty)
+    }
+
+    @Test("quantize writes a GGUF file that every command loads with --model")
+    func quantize() throws {
+        let path = ScratchDirectory("cli-gguf").path + "/tiny-f16.gguf"
+        let written = try CLI.run(["quantize", "--model", Self.folder, "--type", "f16", "--output", path])
+        #expect(written.status == 0, "\(written.stderr)")
+        #expect(written.stdout.contains("wrote") && written.stdout.contains("f16"))
+        let fromFile = try CLI.run(["embed", "--model", path, "--prompt", "query", "abc", "hi there"])
+        #expect(fromFile.status == 0, "\(fromFile.stderr)")
+        let inMemory = try CLI.run(["embed", "--model", Self.folder, "--quantization", "f16", "--prompt", "query", "abc", "hi there"])
+        #expect(try CLI.embeddings(fromFile.stdout) == CLI.embeddings(inMemory.stdout))
+        let tokens = try CLI.run(["tokenize", "--model", path, "abc hi  <tag>"])
+        let reference = try CLI.run(["tokenize", "--model", Self.folder, "abc hi  <tag>"])
+        #expect(tokens.status == 0 && tokens.stdout == reference.stdout, "\(tokens.stderr)")
+        let unwritable = try CLI.run(["quantize", "--model", Self.folder, "--type", "f16", "--output", "/nonexistent/dir/x.gguf"])
+        #expect(unwritable.status != 0 && unwritable.stderr.contains("cannot create"))
     }
 
     @Test("verify accepts the right digest and rejects a corrupt file")
