@@ -80,12 +80,72 @@ void eg_small_gemm_avx2(const float *x, int m, const float *w, int n, int k, flo
         for (int i = 0; i < m; i++) y[(long)i * ldy + j] = dot1(x + (long)i * k, w + (long)j * k, k);
 }
 
+/* One row of Q8_0 (type 8) or Q4_0 (type 2) blocks decoded to k floats. */
+__attribute__((target("avx2,fma,f16c")))
+static void decode_row(const unsigned char *w, int type, int k, float *out) {
+    const int nb = k / 32;
+    for (int b = 0; b < nb; b++) {
+        unsigned short bits;
+        __builtin_memcpy(&bits, w, 2);
+        const __m256 d = _mm256_set1_ps(_cvtsh_ss(bits));
+        __m128i lo, hi; /* values 0..15 and 16..31 as int8 */
+        if (type == 8) {
+            lo = _mm_loadu_si128((const __m128i *)(w + 2));
+            hi = _mm_loadu_si128((const __m128i *)(w + 18));
+            w += 34;
+        } else {
+            const __m128i packed = _mm_loadu_si128((const __m128i *)(w + 2));
+            const __m128i mask = _mm_set1_epi8(0x0F), eight = _mm_set1_epi8(8);
+            lo = _mm_sub_epi8(_mm_and_si128(packed, mask), eight);
+            hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(packed, 4), mask), eight);
+            w += 18;
+        }
+        float *o = out + b * 32;
+        _mm256_storeu_ps(o, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo))));
+        _mm256_storeu_ps(o + 8, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8)))));
+        _mm256_storeu_ps(o + 16, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi))));
+        _mm256_storeu_ps(o + 24, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8)))));
+    }
+}
+
+__attribute__((target("avx2,fma,f16c")))
+void eg_decode_rows_avx2(const void *w, int weight_type, int rows, int k, float *out) {
+    const long row_bytes = (long)(k / 32) * (weight_type == 8 ? 34 : 18);
+    for (int r = 0; r < rows; r++) decode_row((const unsigned char *)w + r * row_bytes, weight_type, k, out + (long)r * k);
+}
+
+__attribute__((target("avx2,fma,f16c")))
+void eg_small_gemm_quantized_avx2(const float *x, int m, const void *w, int weight_type, int n, int k, float *y, int ldy) {
+    float rows[3 * EG_QUANTIZED_MAX_K];
+    const long row_bytes = (long)(k / 32) * (weight_type == 8 ? 34 : 18);
+    const unsigned char *wb = (const unsigned char *)w;
+    int j = 0;
+    for (; j + 3 <= n; j += 3) {
+        for (int t = 0; t < 3; t++) decode_row(wb + (j + t) * row_bytes, weight_type, k, rows + t * k);
+        int i = 0;
+        for (; i + 4 <= m; i += 4) block4x3(x + (long)i * k, rows, k, y + (long)i * ldy + j, ldy);
+        for (; i < m; i++) block1x3(x + (long)i * k, rows, k, y + (long)i * ldy + j);
+    }
+    for (; j < n; j++) {
+        decode_row(wb + j * row_bytes, weight_type, k, rows);
+        for (int i = 0; i < m; i++) y[(long)i * ldy + j] = dot1(x + (long)i * k, rows, k);
+    }
+}
+
 #else
 
 int eg_avx2_fma_available(void) { return 0; }
 
 void eg_small_gemm_avx2(const float *x, int m, const float *w, int n, int k, float *y, int ldy) {
     (void)x; (void)m; (void)w; (void)n; (void)k; (void)y; (void)ldy;
+}
+
+void eg_decode_rows_avx2(const void *w, int weight_type, int rows, int k, float *out) {
+    (void)w; (void)weight_type; (void)rows; (void)k; (void)out;
+}
+
+void eg_small_gemm_quantized_avx2(const float *x, int m, const void *w, int weight_type, int n, int k, float *y, int ldy) {
+    (void)x; (void)m; (void)w; (void)weight_type; (void)n; (void)k; (void)y; (void)ldy;
 }
 
 #endif

@@ -13,6 +13,20 @@ int eg_avx2_fma_available(void);
 /// input row while it sits in L1. Requires eg_avx2_fma_available() and k % 8 == 0.
 void eg_small_gemm_avx2(const float *x, int m, const float *w, int n, int k, float *y, int ldy);
 
+/// Largest row width (k) of eg_small_gemm_quantized_avx2.
+#define EG_QUANTIZED_MAX_K 4096
+
+/// Decodes `rows` rows of `k` values (k % 32 == 0) in GGUF's Q8_0 (`weight_type` 8) or Q4_0
+/// (`weight_type` 2) layout to float32 `out` ([rows x k]). Requires eg_avx2_fma_available().
+void eg_decode_rows_avx2(const void *w, int weight_type, int rows, int k, float *out);
+
+/// Small-batch linear layer on Q8_0/Q4_0 weights with float32 activations:
+/// y[i * ldy + j] = sum over p of x[i * k + p] * decode(w)[j][p], for i < m, j < n. Each group of
+/// 3 weight rows is decoded once into L1 and multiplied with every input row by the float32
+/// kernel's blocks, so the weights are read once at 1.06 (Q8_0) or 0.56 (Q4_0) bytes per value.
+/// Requires eg_avx2_fma_available(), k % 32 == 0 and k <= EG_QUANTIZED_MAX_K.
+void eg_small_gemm_quantized_avx2(const float *x, int m, const void *w, int weight_type, int n, int k, float *y, int ldy);
+
 /// Bytes of one row of `k` activations quantized for the int8 kernels: k int8 values, then k / 32
 /// float scales, padded to 32 bytes. The buffer must be 32-byte aligned.
 int eg_q8_activation_row_bytes(int k);

@@ -93,10 +93,10 @@ enum Matmul {
     ///
     /// Float32 weights take ``linear(_:rows:inFeatures:weight:outFeatures:into:)`` unchanged. Q8_0 and
     /// Q4_0 weights with at most ``smallBatchRows`` input rows (a short query, where reading the
-    /// weights is the cost) use the AVX2 int8 kernel: activations are quantized per block of 32
-    /// like llama.cpp does, and the weights are read once, 3.8× (Q8_0) or 7.1× (Q4_0) fewer bytes
-    /// than float32. Everything else decodes the weights into `scratch` (room for
-    /// `weight.rows × weight.columns` floats) and runs the float32 product, so batches keep BLAS speed.
+    /// weights is the cost) are decoded three rows at a time into L1 and multiplied by the float32
+    /// AVX2 kernel: the weights are read once, at 3.8× (Q8_0) or 7.1× (Q4_0) fewer bytes than float32,
+    /// and activations stay float32. Everything else decodes the whole matrix into `scratch` (room for
+    /// `weight.rows × weight.columns` floats) and runs the float32 BLAS product, so batches keep BLAS speed.
     static func linear(
         _ input: UnsafePointer<Float>, rows: Int, weight: WeightMatrix,
         into output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
@@ -106,24 +106,55 @@ enum Matmul {
                 linear(input, rows: rows, inFeatures: weight.columns, weight: floats, outFeatures: weight.rows, into: output)
                 return
             }
-            if rows <= smallBatchRows, useSmallBatchKernel, weight.type == .q8_0 || weight.type == .q4_0 {
-                let k = weight.columns
-                let activationBytes = Int(eg_q8_activation_row_bytes(Int32(k)))
-                let quantized = UnsafeMutableRawPointer.allocate(byteCount: max(rows * activationBytes, 1), alignment: 64)
-                defer { quantized.deallocate() }
-                eg_quantize_activations_q8(input, Int32(rows), Int32(k), quantized)
-                let parallel = Parallel.threadCount > 1 && rows * weight.rows * k >= 1 << 18
-                let q = UncheckedSendable(UnsafeRawPointer(quantized))
+            let blockType = weight.type == .q8_0 || weight.type == .q4_0
+            if rows <= smallBatchRows, useSmallBatchKernel, blockType, weight.columns <= Int(EG_QUANTIZED_MAX_K) {
+                if useInt8Kernel {
+                    int8Linear(input, rows: rows, weight: weight, into: output)
+                    return
+                }
+                let parallel = Parallel.threadCount > 1 && rows * weight.rows * weight.columns >= 1 << 18
                 forEachColumnBlock(weight.rows, parallel: parallel) { first, count in
-                    eg_quantized_gemm_avx2(q.value, Int32(rows), weight.bytes + first * weight.rowBytes,
-                                           Int32(weight.type.rawValue), Int32(count), Int32(k), output + first, Int32(weight.rows))
+                    eg_small_gemm_quantized_avx2(input, Int32(rows), weight.bytes + first * weight.rowBytes, Int32(weight.type.rawValue),
+                                                 Int32(count), Int32(weight.columns), output + first, Int32(weight.rows))
                 }
                 return
             }
-            weight.decodeAll(into: scratch)
+            if useSmallBatchKernel, blockType {
+                let target = UncheckedSendable(scratch)
+                Parallel.forEachChunk(weight.rows, grain: 64) { range in
+                    eg_decode_rows_avx2(weight.bytes + range.lowerBound * weight.rowBytes, Int32(weight.type.rawValue),
+                                        Int32(range.count), Int32(weight.columns), target.value + range.lowerBound * weight.columns)
+                }
+            } else {
+                weight.decodeAll(into: scratch)
+            }
             linear(input, rows: rows, inFeatures: weight.columns, weight: scratch, outFeatures: weight.rows, into: output)
         }
     }
+
+    /// The int8 variant for short queries on Q8_0/Q4_0 weights (AVX2 required): activations are
+    /// quantized per block of 32 as llama.cpp does and multiplied with `maddubs`. On the Zen 1 bench
+    /// machine it is slower than decoding to float32 (65–70 ms against 50 ms for W2: 256-bit integer
+    /// multiplies run as two halves there), so it is opt-in with `EMBEDDINGGEMMA_INT8=1`.
+    static func int8Linear(_ input: UnsafePointer<Float>, rows: Int, weight: WeightMatrix, into output: UnsafeMutablePointer<Float>) {
+        let k = weight.columns
+        let activationBytes = Int(eg_q8_activation_row_bytes(Int32(k)))
+        let quantized = UnsafeMutableRawPointer.allocate(byteCount: max(rows * activationBytes, 1), alignment: 64)
+        defer { quantized.deallocate() }
+        eg_quantize_activations_q8(input, Int32(rows), Int32(k), quantized)
+        let parallel = Parallel.threadCount > 1 && rows * weight.rows * k >= 1 << 18
+        let q = UncheckedSendable(UnsafeRawPointer(quantized))
+        withExtendedLifetime(weight) {
+            forEachColumnBlock(weight.rows, parallel: parallel) { first, count in
+                eg_quantized_gemm_avx2(q.value, Int32(rows), weight.bytes + first * weight.rowBytes,
+                                       Int32(weight.type.rawValue), Int32(count), Int32(k), output + first, Int32(weight.rows))
+            }
+        }
+    }
+
+    /// Whether short queries on Q8_0/Q4_0 weights quantize their activations to int8
+    /// (`EMBEDDINGGEMMA_INT8=1`) instead of decoding the weights to float32 in L1.
+    static let useInt8Kernel = getenv("EMBEDDINGGEMMA_INT8").map { String(cString: $0) } == "1"
 
     /// Calls `body(first, count)` on slices of `0..<columns` (multiples of 16), across threads if `parallel`.
     private static func forEachColumnBlock(_ columns: Int, parallel: Bool, _ body: (Int, Int) -> Void) {
