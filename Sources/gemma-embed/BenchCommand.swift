@@ -85,7 +85,8 @@ struct BenchCommand: ParsableCommand {
         let threads = "\(EmbeddingModel.threadCount)"
         if json {
             var object: [String: Any] = [
-                "machine": Self.machine(), "threads": threads, "precision": "float32",
+                "machine": Self.machine(), "threads": threads, "precision": "float32 activations", "weights": model.quantization.rawValue,
+                "weight_mb": Double(model.weightBytes) / 1e6,
                 "load_seconds": loadSeconds, "peak_rss_mb": rss,
             ]
             object["workloads"] = results.map { r in
@@ -94,7 +95,7 @@ struct BenchCommand: ParsableCommand {
             let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print("machine: \(Self.machine()); threads: \(threads); precision: float32; model load \(String(format: "%.2f", loadSeconds)) s")
+            print("machine: \(Self.machine()); threads: \(threads); weights: \(model.quantization.rawValue) (\(String(format: "%.0f", Double(model.weightBytes) / 1e6)) MB), float32 activations; model load \(String(format: "%.2f", loadSeconds)) s")
             for r in results {
                 let metrics = r.metrics.map { "\($0.0) \(String(format: "%.2f", $0.1))" }.joined(separator: ", ")
                 print("\(r.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(metrics)   [\(r.detail)]")
