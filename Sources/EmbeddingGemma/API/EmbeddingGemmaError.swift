@@ -25,7 +25,10 @@ public enum EmbeddingGemmaError: Error, Sendable, Equatable, CustomStringConvert
         case let .modelNotFound(path, hint):
             return "model not found at \(path). \(hint)"
         case let .corruptModelFile(path, reason):
-            return "model file \(path) is unusable: \(reason). Delete the model folder and fetch it again (scripts/fetch-model.sh)."
+            if path.hasSuffix(".safetensors") || path.hasSuffix(".json") {
+                return "model file \(path) is unusable: \(reason). Delete the model folder and fetch it again (scripts/fetch-model.sh)."
+            }
+            return "model file \(path) is unusable: \(reason). Write it again (gemma-embed quantize) or fetch it again."
         case let .unsupportedConfiguration(message):
             return "unsupported model configuration: \(message)"
         case let .invalidTokenizer(path, reason):
