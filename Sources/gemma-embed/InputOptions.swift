@@ -106,7 +106,7 @@ enum InputReader {
         func take(_ range: Range<Data.Index>) throws {
             var slice = data[range]
             if slice.last == UInt8(ascii: "\r") { slice = slice.dropLast() }
-            guard let text = String(validating: slice, as: UTF8.self) else {
+            guard let text = UTF8Validation.string(from: slice) else {
                 throw EmbeddingGemmaError.invalidUTF8("line \(number) of \(path == "-" ? "standard input" : path)")
             }
             result.append((number, text))

@@ -176,7 +176,7 @@ public struct GGUFFile: Sendable {
             let length = Int(UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self)))
             let element = UnsafeRawBufferPointer(rebasing: bytes[(position + 8)..<(position + 8 + length)])
             let utf8 = element.bindMemory(to: UInt8.self)
-            guard String(validating: utf8, as: UTF8.self) != nil else {
+            guard UTF8Validation.isValid(utf8) else {
                 throw .corruptModelFile(path: path, reason: "element \(i) of \(key) is not valid UTF-8")
             }
             withExtendedLifetime(file) { body(i, utf8) }
@@ -237,7 +237,7 @@ public struct GGUFFile: Sendable {
         mutating func string() throws -> String {
             let length = try count(limit: remaining, what: "string length")
             let raw = try bytes(length)
-            guard let text = String(validating: raw, as: UTF8.self) else { throw Failure("string is not valid UTF-8") }
+            guard let text = UTF8Validation.string(from: raw) else { throw Failure("string is not valid UTF-8") }
             return text
         }
 
