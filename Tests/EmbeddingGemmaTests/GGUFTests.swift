@@ -138,6 +138,47 @@ struct GGUFTests {
         }
     }
 
+    @Test("large arrays stay in the file, read back exactly, and every truncation or overlong length is an error")
+    func largeArrays() throws {
+        var b = GGUFBuilder()
+        b.bytes += Array("GGUF".utf8)
+        b.u32(3)
+        b.u64(0)
+        b.u64(2)
+        let count = GGUFFile.largeArrayThreshold + 5
+        b.string("tokenizer.ggml.tokens")
+        b.u32(9); b.u32(8); b.u64(UInt64(count))
+        var lastLength = 0
+        for i in 0..<count {
+            lastLength = b.bytes.count
+            b.string("t\(i)▁")
+        }
+        b.string("tokenizer.ggml.scores")
+        b.u32(9); b.u32(6); b.u64(UInt64(count))
+        for i in 0..<count { b.u32(Float(-i).bitPattern) }
+        let valid = b.bytes
+        let file = try GGUFFile(path: try write(valid, "large.gguf"))
+        #expect(file.metadata["tokenizer.ggml.tokens"] == nil, "large arrays are not materialised")
+        var seen = 0
+        let found = try file.forEachString("tokenizer.ggml.tokens") { index, bytes in
+            if String(decoding: bytes, as: UTF8.self) == "t\(index)▁" { seen += 1 }
+        }
+        #expect(found && seen == count)
+        #expect(file.numbers("tokenizer.ggml.scores") == (0..<count).map { -Double($0) })
+        #expect(file.numbers("tokenizer.ggml.tokens") == nil)
+        // The last string of the last metadata entry (no tensors follow) claims 4 bytes more than the
+        // file has: within the 8 bytes of its own length field, the case a bound taken before reading
+        // the length lets through, and which would make forEachString read past the mapping.
+        var tokensOnly = Array(valid.prefix(lastLength + 8 + Array("t\(count - 1)▁".utf8).count))
+        tokensOnly[4 + 4 + 8] = 1 // one metadata entry
+        let past = UInt64(Array("t\(count - 1)▁".utf8).count + 4)
+        for i in 0..<8 { tokensOnly[lastLength + i] = UInt8(truncatingIfNeeded: past >> (8 * UInt64(i))) }
+        #expect(throws: EmbeddingGemmaError.self) { try GGUFFile(path: try write(tokensOnly, "overlong.gguf")) }
+        for cut in stride(from: 0, to: valid.count, by: 997) {
+            #expect(throws: EmbeddingGemmaError.self) { try GGUFFile(path: try write(Array(valid.prefix(cut)), "cut.gguf")) }
+        }
+    }
+
     @Test("random byte flips give a valid file or an error, never a crash")
     func randomFlips() throws {
         let good = GGUFBuilder.sample().bytes

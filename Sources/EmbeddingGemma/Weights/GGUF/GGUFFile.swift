@@ -286,6 +286,7 @@ public struct GGUFFile: Sendable {
             } else {
                 for _ in 0..<n {
                     let length = try count(limit: remaining, what: "string length")
+                    guard length <= remaining else { throw Failure("string runs past the end of the file") }
                     position += length
                 }
             }
