@@ -107,6 +107,28 @@ struct GGUFModelTests {
         }
     }
 
+    @Test("absurd sizes in the metadata are refused before anything is allocated from them",
+          arguments: ["gemma-embedding.context_length", "gemma-embedding.block_count", "gemma-embedding.attention.key_length"])
+    func absurdSizes(key: String) throws {
+        let source = try GGUFFile(path: try Self.gguf(.f32))
+        var writer = GGUFWriter()
+        for name in source.metadataKeys {
+            guard let value = source.metadata[name] else { continue }
+            writer.set(name, name == key ? .uint32(1 << 30) : value)
+        }
+        for tensor in source.tensors {
+            writer.add(tensor.name, raw: source.withBytes(of: tensor) { Array($0) }, dimensions: tensor.dimensions, type: tensor.type)
+        }
+        let path = ScratchDirectory("tiny-absurd").path + "/absurd.gguf"
+        try writer.write(to: path)
+        do {
+            _ = try EmbeddingModel(path: path)
+            Issue.record("a size of 2^30 must be refused")
+        } catch {
+            #expect(error.description.contains(key), "\(error)")
+        }
+    }
+
     @Test("truncated and corrupted GGUF models are errors, never crashes")
     func corruptedFiles() throws {
         let original = try Data(contentsOf: URL(fileURLWithPath: try Self.gguf(.f16)))

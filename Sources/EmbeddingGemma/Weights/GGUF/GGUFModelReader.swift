@@ -28,10 +28,12 @@ struct GGUFModelReader {
         guard arch == Self.architecture else {
             throw .unsupportedConfiguration("\(path) is a GGUF model of architecture '\(arch)'; this engine runs '\(Self.architecture)' (EmbeddingGemma)")
         }
-        func integer(_ key: String, default value: Int? = nil) throws(EmbeddingGemmaError) -> Int {
-            if let v = file.metadata[key]?.intValue, v > 0 { return v }
+        // Sizes are bounded before anything is allocated from them (a flipped bit must not ask for
+        // gigabytes of rotary tables); the tensors' shapes are checked against them afterwards.
+        func integer(_ key: String, default value: Int? = nil, limit: Int = 1 << 16) throws(EmbeddingGemmaError) -> Int {
+            if let v = file.metadata[key]?.intValue, v > 0, v <= limit { return v }
             if let value, file.metadata[key] == nil { return value }
-            throw .corruptModelFile(path: path, reason: "metadata \(key) is missing or not a positive integer")
+            throw .corruptModelFile(path: path, reason: "metadata \(key) is missing or not an integer in 1...\(limit)")
         }
         func real(_ key: String, default value: Double) throws(EmbeddingGemmaError) -> Double {
             guard let entry = file.metadata[key] else { return value }
@@ -53,10 +55,10 @@ struct GGUFModelReader {
         tokenizer = try GemmaTokenizer(sentencePiece: vocabulary, source: path)
 
         // Hyper-parameters.
-        let layers = try integer("\(a).block_count")
+        let layers = try integer("\(a).block_count", limit: 1024)
         let hidden = try integer("\(a).embedding_length")
-        let heads = try integer("\(a).attention.head_count")
-        let headDim = try integer("\(a).attention.key_length", default: hidden / max(heads, 1))
+        let heads = try integer("\(a).attention.head_count", limit: 1024)
+        let headDim = try integer("\(a).attention.key_length", default: hidden / max(heads, 1), limit: 1024)
         var layerTypes: [String] = (0..<layers).map { $0 % 6 == 5 ? "full_attention" : "sliding_attention" }
         if let pattern = file.metadata["\(a).attention.sliding_window_pattern"]?.arrayValue {
             guard pattern.count == layers else {
@@ -70,9 +72,9 @@ struct GGUFModelReader {
             headDim: headDim, rmsNormEps: Float(try real("\(a).attention.layer_norm_rms_epsilon", default: 1e-6)),
             ropeTheta: try real("\(a).rope.freq_base", default: 1_000_000),
             ropeLocalBaseFreq: try real("\(a).rope.freq_base_swa", default: 10_000),
-            slidingWindow: try integer("\(a).attention.sliding_window"), layerTypes: layerTypes,
+            slidingWindow: try integer("\(a).attention.sliding_window", limit: 1 << 18), layerTypes: layerTypes,
             queryPreAttnScalar: Double(headDim), vocabSize: vocabulary.count,
-            maxPositionEmbeddings: try integer("\(a).context_length", default: 2048),
+            maxPositionEmbeddings: try integer("\(a).context_length", default: 2048, limit: 1 << 15),
             hiddenActivation: "gelu_pytorch_tanh", attnLogitSoftcapping: nil, useBidirectionalAttention: true)
         try config.validate()
 
