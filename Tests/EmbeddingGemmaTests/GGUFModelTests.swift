@@ -136,7 +136,7 @@ struct GGUFModelTests {
         /// Whether the model loaded and embedded; an error is fine, a crash is not.
         func loads(_ bytes: Data, _ name: String) -> Bool {
             let path = dir + "/" + name
-            FileManager.default.createFile(atPath: path, contents: bytes)
+            guard FileManager.default.createFile(atPath: path, contents: bytes) else { return false }
             do {
                 let model = try EmbeddingModel(path: path)
                 _ = try model.encode(["abc hi", "<tag> aa"])

@@ -132,7 +132,7 @@ struct GGUFModelReader {
         let dense2 = file.tensor(named: "dense_2.weight")
         let dense3 = file.tensor(named: "dense_3.weight")
         var dense: [EmbeddingHead.Dense] = []
-        if let dense2, let dense3 {
+        if let dense2, dense3 != nil {
             let inner = dense2.dimensions.count == 2 ? dense2.dimensions[1] : 0
             dense = [EmbeddingHead.Dense(weight: try matrix("dense_2.weight", rows: inner, columns: hidden), bias: nil),
                      EmbeddingHead.Dense(weight: try matrix("dense_3.weight", rows: hidden, columns: inner), bias: nil)]
