@@ -2,7 +2,7 @@
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <cpuid.h>
-#include <immintrin.h>
+#include "block_simd.h"
 
 int eg_avx2_fma_available(void) {
     unsigned int a, b, c, d;
@@ -14,14 +14,6 @@ int eg_avx2_fma_available(void) {
     if ((xcr0_lo & 0x6) != 0x6) return 0; /* XMM and YMM state enabled by the OS */
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
     return (b >> 5) & 1; /* AVX2 */
-}
-
-__attribute__((target("avx2,fma")))
-static inline float hsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 0x55));
-    return _mm_cvtss_f32(s);
 }
 
 /* 4 input rows x 3 weight rows: 12 accumulators + 3 weight vectors + 1 input vector = 16 YMM
@@ -41,7 +33,7 @@ static void block4x3(const float *x, const float *w, int k, float *y, int ldy) {
         }
     }
     for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 3; j++) y[i * ldy + j] = hsum(acc[i][j]);
+        for (int j = 0; j < 3; j++) y[i * ldy + j] = eg_hsum(acc[i][j]);
 }
 
 /* 1 input row x 3 weight rows. */
@@ -54,9 +46,9 @@ static void block1x3(const float *x, const float *w, int k, float *y) {
         a1 = _mm256_fmadd_ps(xi, _mm256_loadu_ps(w + k + p), a1);
         a2 = _mm256_fmadd_ps(xi, _mm256_loadu_ps(w + 2 * k + p), a2);
     }
-    y[0] = hsum(a0);
-    y[1] = hsum(a1);
-    y[2] = hsum(a2);
+    y[0] = eg_hsum(a0);
+    y[1] = eg_hsum(a1);
+    y[2] = eg_hsum(a2);
 }
 
 /* 1 input row x 1 weight row. */
@@ -64,7 +56,7 @@ __attribute__((target("avx2,fma")))
 static float dot1(const float *x, const float *w, int k) {
     __m256 a = _mm256_setzero_ps();
     for (int p = 0; p < k; p += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(x + p), _mm256_loadu_ps(w + p), a);
-    return hsum(a);
+    return eg_hsum(a);
 }
 
 __attribute__((target("avx2,fma")))
@@ -84,22 +76,10 @@ void eg_small_gemm_avx2(const float *x, int m, const float *w, int n, int k, flo
 __attribute__((target("avx2,fma,f16c")))
 static void decode_row(const unsigned char *w, int type, int k, float *out) {
     const int nb = k / 32;
-    for (int b = 0; b < nb; b++) {
-        unsigned short bits;
-        __builtin_memcpy(&bits, w, 2);
-        const __m256 d = _mm256_set1_ps(_cvtsh_ss(bits));
-        __m128i lo, hi; /* values 0..15 and 16..31 as int8 */
-        if (type == 8) {
-            lo = _mm_loadu_si128((const __m128i *)(w + 2));
-            hi = _mm_loadu_si128((const __m128i *)(w + 18));
-            w += 34;
-        } else {
-            const __m128i packed = _mm_loadu_si128((const __m128i *)(w + 2));
-            const __m128i mask = _mm_set1_epi8(0x0F), eight = _mm_set1_epi8(8);
-            lo = _mm_sub_epi8(_mm_and_si128(packed, mask), eight);
-            hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(packed, 4), mask), eight);
-            w += 18;
-        }
+    for (int b = 0; b < nb; b++, w += eg_block_bytes(type)) {
+        const __m256 d = _mm256_set1_ps(eg_block_scale(w));
+        const __m256i values = eg_block_values(w, type);
+        const __m128i lo = _mm256_castsi256_si128(values), hi = _mm256_extracti128_si256(values, 1);
         float *o = out + b * 32;
         _mm256_storeu_ps(o, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo))));
         _mm256_storeu_ps(o + 8, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8)))));
@@ -110,14 +90,14 @@ static void decode_row(const unsigned char *w, int type, int k, float *out) {
 
 __attribute__((target("avx2,fma,f16c")))
 void eg_decode_rows_avx2(const void *w, int weight_type, int rows, int k, float *out) {
-    const long row_bytes = (long)(k / 32) * (weight_type == 8 ? 34 : 18);
+    const long row_bytes = (long)(k / 32) * eg_block_bytes(weight_type);
     for (int r = 0; r < rows; r++) decode_row((const unsigned char *)w + r * row_bytes, weight_type, k, out + (long)r * k);
 }
 
 __attribute__((target("avx2,fma,f16c")))
 void eg_small_gemm_quantized_avx2(const float *x, int m, const void *w, int weight_type, int n, int k, float *y, int ldy) {
     float rows[3 * EG_QUANTIZED_MAX_K];
-    const long row_bytes = (long)(k / 32) * (weight_type == 8 ? 34 : 18);
+    const long row_bytes = (long)(k / 32) * eg_block_bytes(weight_type);
     const unsigned char *wb = (const unsigned char *)w;
     int j = 0;
     for (; j + 3 <= n; j += 3) {

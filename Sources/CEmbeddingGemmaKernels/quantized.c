@@ -2,7 +2,6 @@
 
 #include <math.h>
 #include <stdint.h>
-#include <string.h>
 
 /* A quantized activation row: k int8 values (32-byte aligned blocks, so loads never split a
    cache line), then k / 32 float scales; rows are padded to 32 bytes. */
@@ -31,33 +30,7 @@ void eg_quantize_activations_q8(const float *x, int m, int k, void *out) {
 }
 
 #if defined(__x86_64__) || defined(_M_X64)
-#include <immintrin.h>
-
-/* IEEE half to float with F16C, which every AVX2 CPU has. */
-__attribute__((target("avx2,fma,f16c")))
-static inline float half_to_float(const uint8_t *p) {
-    uint16_t bits;
-    memcpy(&bits, p, 2);
-    return _cvtsh_ss(bits);
-}
-
-__attribute__((target("avx2,fma,f16c")))
-static inline float hsum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 0x55));
-    return _mm_cvtss_f32(s);
-}
-
-/* One weight block decoded to 32 signed bytes and its scale. */
-__attribute__((target("avx2,fma,f16c")))
-static inline __m256i load_weights(const uint8_t *block, int weight_type) {
-    if (weight_type == 8) return _mm256_loadu_si256((const __m256i *)(block + 2));
-    const __m128i packed = _mm_loadu_si128((const __m128i *)(block + 2));
-    /* values 0..15 in the low nibbles, 16..31 in the high nibbles; codes stand for c - 8 */
-    const __m256i codes = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(packed, 4), packed), _mm256_set1_epi8(0x0F));
-    return _mm256_sub_epi8(codes, _mm256_set1_epi8(8));
-}
+#include "block_simd.h"
 
 /* One weight row against 4 activation rows: the weight block is decoded once and its absolute
    value reused; each row costs sign, maddubs (|w| times x with w's sign), madd, convert and FMA. */
@@ -70,9 +43,9 @@ static void row_x4(const uint8_t *w, int weight_type, int block_bytes, const int
     __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
     const __m256i ones = _mm256_set1_epi16(1);
     for (int b = 0; b < nb; b++, w += block_bytes) {
-        const __m256i wv = load_weights(w, weight_type);
+        const __m256i wv = eg_block_values(w, weight_type);
         const __m256i aw = _mm256_sign_epi8(wv, wv);
-        const float dw = half_to_float(w);
+        const float dw = eg_block_scale(w);
 #define EG_ROW(acc, xr, dr)                                                                               \
         {                                                                                                 \
             const __m256i xv = _mm256_sign_epi8(_mm256_load_si256((const __m256i *)(xr + b * 32)), wv);  \
@@ -85,10 +58,10 @@ static void row_x4(const uint8_t *w, int weight_type, int block_bytes, const int
         EG_ROW(a3, x3, d3)
 #undef EG_ROW
     }
-    out[0] = hsum8(a0);
-    out[1] = hsum8(a1);
-    out[2] = hsum8(a2);
-    out[3] = hsum8(a3);
+    out[0] = eg_hsum(a0);
+    out[1] = eg_hsum(a1);
+    out[2] = eg_hsum(a2);
+    out[3] = eg_hsum(a3);
 }
 
 __attribute__((target("avx2,fma,f16c")))
@@ -96,7 +69,7 @@ void eg_quantized_gemm_avx2(const void *xq, int m, const void *w, int weight_typ
     const int nb = k / 32;
     const int8_t *x = (const int8_t *)xq;
     const long x_bytes = eg_q8_activation_row_bytes(k);
-    const int block_bytes = weight_type == 8 ? 34 : 18;
+    const int block_bytes = eg_block_bytes(weight_type);
     const long row_bytes = (long)nb * block_bytes;
     for (int j = 0; j < n; j++) {
         const uint8_t *wj = (const uint8_t *)w + (long)j * row_bytes;
