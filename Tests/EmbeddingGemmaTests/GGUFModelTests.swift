@@ -19,6 +19,26 @@ struct GGUFModelTests {
         return path
     }
 
+    /// The tiny F32 GGUF file rewritten as `name`: each metadata value passed through `metadata`,
+    /// and only the tensors `keep` accepts.
+    static func rewritten(
+        _ name: String, metadata: (String, GGUFValue) -> GGUFValue = { $1 },
+        keep: (GGUFFile.TensorInfo) -> Bool = { _ in true }
+    ) throws -> String {
+        let source = try GGUFFile(path: try gguf(.f32))
+        var writer = GGUFWriter()
+        for key in source.metadataKeys {
+            let value = try #require(source.metadata[key], "the tiny vocabulary is small enough to be materialised")
+            writer.set(key, metadata(key, value))
+        }
+        for tensor in source.tensors where keep(tensor) {
+            writer.add(tensor.name, raw: source.withBytes(of: tensor) { Array($0) }, dimensions: tensor.dimensions, type: tensor.type)
+        }
+        let path = ScratchDirectory("tiny-rewritten").path + "/" + name
+        try writer.write(to: path)
+        return path
+    }
+
     @Test("tokenizer.model pieces and scores tokenize like tokenizer.json")
     func sentencePieceTokenizer() throws {
         let json = try GemmaTokenizer(contentsOf: Self.folder + "/tokenizer.json")
@@ -59,23 +79,7 @@ struct GGUFModelTests {
 
     @Test("a file without the Dense head is refused by name, or gives pooled vectors when asked")
     func missingHead() throws {
-        let source = try GGUFFile(path: try Self.gguf(.f32))
-        // Rewrite the file without dense_2/dense_3 tensors.
-        var writer = GGUFWriter()
-        for key in source.metadataKeys {
-            if let value = source.metadata[key] {
-                writer.set(key, value)
-            } else if let numbers = source.numbers(key) {
-                writer.set(key, .array(numbers.map { key.hasSuffix("token_type") ? .int32(Int32($0)) : .float32(Float($0)) }))
-            }
-        }
-        #expect(source.metadata["tokenizer.ggml.tokens"] != nil, "the tiny vocabulary is small enough to be materialised")
-        for tensor in source.tensors where !tensor.name.hasPrefix("dense_") {
-            let bytes = source.withBytes(of: tensor) { Array($0) }
-            writer.add(tensor.name, raw: bytes, dimensions: tensor.dimensions, type: tensor.type)
-        }
-        let path = ScratchDirectory("tiny-headless").path + "/headless.gguf"
-        try writer.write(to: path)
+        let path = try Self.rewritten("headless.gguf", keep: { !$0.name.hasPrefix("dense_") })
         do {
             _ = try EmbeddingModel(path: path)
             Issue.record("a headless file must be refused")
@@ -91,14 +95,7 @@ struct GGUFModelTests {
 
     @Test("other architectures and unsupported tensor types are clear errors")
     func wrongArchitecture() throws {
-        let source = try GGUFFile(path: try Self.gguf(.f32))
-        var writer = GGUFWriter()
-        for key in source.metadataKeys {
-            guard let value = source.metadata[key] else { continue }
-            writer.set(key, key == "general.architecture" ? .string("llama") : value)
-        }
-        let path = ScratchDirectory("tiny-arch").path + "/llama.gguf"
-        try writer.write(to: path)
+        let path = try Self.rewritten("llama.gguf", metadata: { key, value in key == "general.architecture" ? .string("llama") : value })
         do {
             _ = try EmbeddingModel(path: path)
             Issue.record("another architecture must be refused")
@@ -110,17 +107,7 @@ struct GGUFModelTests {
     @Test("absurd sizes in the metadata are refused before anything is allocated from them",
           arguments: ["gemma-embedding.context_length", "gemma-embedding.block_count", "gemma-embedding.attention.key_length"])
     func absurdSizes(key: String) throws {
-        let source = try GGUFFile(path: try Self.gguf(.f32))
-        var writer = GGUFWriter()
-        for name in source.metadataKeys {
-            guard let value = source.metadata[name] else { continue }
-            writer.set(name, name == key ? .uint32(1 << 30) : value)
-        }
-        for tensor in source.tensors {
-            writer.add(tensor.name, raw: source.withBytes(of: tensor) { Array($0) }, dimensions: tensor.dimensions, type: tensor.type)
-        }
-        let path = ScratchDirectory("tiny-absurd").path + "/absurd.gguf"
-        try writer.write(to: path)
+        let path = try Self.rewritten("absurd.gguf", metadata: { name, value in name == key ? .uint32(1 << 30) : value })
         do {
             _ = try EmbeddingModel(path: path)
             Issue.record("a size of 2^30 must be refused")
