@@ -108,36 +108,36 @@ struct GGUFModelReader {
         let kvWidth = config.numKeyValueHeads * headDim
         var layerWeights: [GemmaLayerWeights] = []
         for i in 0..<layers {
-            let p = "blk.\(i)."
+            let n = GGUFTensorNames(layer: i)
             layerWeights.append(GemmaLayerWeights(
-                norms: (try norm(p + "attn_norm.weight", hidden), try norm(p + "post_attention_norm.weight", hidden),
-                        try norm(p + "ffn_norm.weight", hidden), try norm(p + "post_ffw_norm.weight", hidden),
-                        try norm(p + "attn_q_norm.weight", headDim), try norm(p + "attn_k_norm.weight", headDim)),
-                query: try matrix(p + "attn_q.weight", rows: qWidth, columns: hidden),
-                key: try matrix(p + "attn_k.weight", rows: kvWidth, columns: hidden),
-                value: try matrix(p + "attn_v.weight", rows: kvWidth, columns: hidden),
-                output: try matrix(p + "attn_output.weight", rows: hidden, columns: qWidth),
-                gate: try matrix(p + "ffn_gate.weight", rows: config.intermediateSize, columns: hidden),
-                up: try matrix(p + "ffn_up.weight", rows: config.intermediateSize, columns: hidden),
-                down: try matrix(p + "ffn_down.weight", rows: hidden, columns: config.intermediateSize),
+                norms: (try norm(n.inputNorm, hidden), try norm(n.postAttentionNorm, hidden),
+                        try norm(n.preFeedforwardNorm, hidden), try norm(n.postFeedforwardNorm, hidden),
+                        try norm(n.queryNorm, headDim), try norm(n.keyNorm, headDim)),
+                query: try matrix(n.query, rows: qWidth, columns: hidden),
+                key: try matrix(n.key, rows: kvWidth, columns: hidden),
+                value: try matrix(n.value, rows: kvWidth, columns: hidden),
+                output: try matrix(n.output, rows: hidden, columns: qWidth),
+                gate: try matrix(n.gate, rows: config.intermediateSize, columns: hidden),
+                up: try matrix(n.up, rows: config.intermediateSize, columns: hidden),
+                down: try matrix(n.down, rows: hidden, columns: config.intermediateSize),
                 isFullAttention: config.isFullAttention(layer: i)))
         }
         // Token embeddings: rows are read with pread, so the 100–800 MB table stays out of memory.
-        let table = try matrix("token_embd.weight", rows: vocabulary.count, columns: hidden)
-        let tableOffset = file.tensor(named: "token_embd.weight")?.range.lowerBound ?? 0
+        let table = try matrix(GGUFTensorNames.tokenEmbedding, rows: vocabulary.count, columns: hidden)
+        let tableOffset = file.tensor(named: GGUFTensorNames.tokenEmbedding)?.range.lowerBound ?? 0
         encoder = GemmaEncoder(config: config, embedding: table.readingRowsFromFile(file.mapping, offset: tableOffset),
-                               layers: layerWeights, finalNorm: try norm("output_norm.weight", hidden))
+                               layers: layerWeights, finalNorm: try norm(GGUFTensorNames.outputNorm, hidden))
 
         // The sentence-transformers head.
-        let dense2 = file.tensor(named: "dense_2.weight")
-        let dense3 = file.tensor(named: "dense_3.weight")
+        let dense2 = file.tensor(named: GGUFTensorNames.dense2)
+        let dense3 = file.tensor(named: GGUFTensorNames.dense3)
         var dense: [EmbeddingHead.Dense] = []
         if let dense2, dense3 != nil {
             let inner = dense2.dimensions.count == 2 ? dense2.dimensions[1] : 0
-            dense = [EmbeddingHead.Dense(weight: try matrix("dense_2.weight", rows: inner, columns: hidden), bias: nil),
-                     EmbeddingHead.Dense(weight: try matrix("dense_3.weight", rows: hidden, columns: inner), bias: nil)]
+            dense = [EmbeddingHead.Dense(weight: try matrix(GGUFTensorNames.dense2, rows: inner, columns: hidden), bias: nil),
+                     EmbeddingHead.Dense(weight: try matrix(GGUFTensorNames.dense3, rows: hidden, columns: inner), bias: nil)]
         } else if dense2 != nil || dense3 != nil || !allowMissingHead {
-            let missing = [dense2 == nil ? "dense_2.weight" : nil, dense3 == nil ? "dense_3.weight" : nil].compactMap { $0 }
+            let missing = [dense2 == nil ? GGUFTensorNames.dense2 : nil, dense3 == nil ? GGUFTensorNames.dense3 : nil].compactMap { $0 }
             throw .unsupportedConfiguration(
                 "\(path) lacks the sentence-transformers Dense head (missing tensors: \(missing.joined(separator: ", "))), so it cannot produce EmbeddingGemma embeddings. "
                 + "Convert with convert_hf_to_gguf.py --sentence-transformers-dense-modules or `gemma-embed quantize`, "

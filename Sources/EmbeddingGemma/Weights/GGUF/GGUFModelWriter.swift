@@ -58,27 +58,27 @@ enum GGUFModelWriter {
             if let text = model.folder.prompts[key] { w.set(GGUFModelReader.promptPrefix + key, .string(text)) }
         }
 
-        w.add("token_embd.weight", matrix: model.encoder.embedding)
+        w.add(GGUFTensorNames.tokenEmbedding, matrix: model.encoder.embedding)
         for (i, layer) in model.encoder.layers.enumerated() {
-            let p = "blk.\(i)."
-            w.add(p + "attn_norm.weight", vector: layer.inputNorm)
-            w.add(p + "attn_q.weight", matrix: layer.query)
-            w.add(p + "attn_k.weight", matrix: layer.key)
-            w.add(p + "attn_v.weight", matrix: layer.value)
-            w.add(p + "attn_q_norm.weight", vector: layer.queryNorm)
-            w.add(p + "attn_k_norm.weight", vector: layer.keyNorm)
-            w.add(p + "attn_output.weight", matrix: layer.output)
-            w.add(p + "post_attention_norm.weight", vector: layer.postAttentionNorm)
-            w.add(p + "ffn_norm.weight", vector: layer.preFeedforwardNorm)
-            w.add(p + "ffn_gate.weight", matrix: layer.gate)
-            w.add(p + "ffn_up.weight", matrix: layer.up)
-            w.add(p + "ffn_down.weight", matrix: layer.down)
-            w.add(p + "post_ffw_norm.weight", vector: layer.postFeedforwardNorm)
+            let n = GGUFTensorNames(layer: i)
+            w.add(n.inputNorm, vector: layer.inputNorm)
+            w.add(n.query, matrix: layer.query)
+            w.add(n.key, matrix: layer.key)
+            w.add(n.value, matrix: layer.value)
+            w.add(n.queryNorm, vector: layer.queryNorm)
+            w.add(n.keyNorm, vector: layer.keyNorm)
+            w.add(n.output, matrix: layer.output)
+            w.add(n.postAttentionNorm, vector: layer.postAttentionNorm)
+            w.add(n.preFeedforwardNorm, vector: layer.preFeedforwardNorm)
+            w.add(n.gate, matrix: layer.gate)
+            w.add(n.up, matrix: layer.up)
+            w.add(n.down, matrix: layer.down)
+            w.add(n.postFeedforwardNorm, vector: layer.postFeedforwardNorm)
         }
-        w.add("output_norm.weight", vector: model.encoder.finalNorm)
+        w.add(GGUFTensorNames.outputNorm, vector: model.encoder.finalNorm)
         if dense.count == 2 {
-            w.add("dense_2.weight", matrix: dense[0].weight)
-            w.add("dense_3.weight", matrix: dense[1].weight)
+            w.add(GGUFTensorNames.dense2, matrix: dense[0].weight)
+            w.add(GGUFTensorNames.dense3, matrix: dense[1].weight)
         }
         try w.write(to: path)
     }
