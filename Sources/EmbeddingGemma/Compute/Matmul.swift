@@ -119,15 +119,7 @@ enum Matmul {
                 }
                 return
             }
-            if useSmallBatchKernel, blockType {
-                let target = UncheckedSendable(scratch)
-                Parallel.forEachChunk(weight.rows, grain: 64) { range in
-                    eg_decode_rows_avx2(weight.bytes + range.lowerBound * weight.rowBytes, Int32(weight.type.rawValue),
-                                        Int32(range.count), Int32(weight.columns), target.value + range.lowerBound * weight.columns)
-                }
-            } else {
-                weight.decodeAll(into: scratch)
-            }
+            weight.decodeAll(into: scratch)
             linear(input, rows: rows, inFeatures: weight.columns, weight: scratch, outFeatures: weight.rows, into: output)
         }
     }
