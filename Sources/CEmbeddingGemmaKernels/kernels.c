@@ -4,6 +4,9 @@
 #include <cpuid.h>
 #include "block_simd.h"
 
+/* Floats of the buffer a panel of decoded weight rows is kept in (48 KB, on the stack). */
+#define EG_PANEL_FLOATS (3 * EG_QUANTIZED_MAX_K)
+
 int eg_avx2_fma_available(void) {
     unsigned int a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
@@ -19,14 +22,14 @@ int eg_avx2_fma_available(void) {
 /* 4 input rows x 3 weight rows: 12 accumulators + 3 weight vectors + 1 input vector = 16 YMM
    registers, so nothing spills; 7 loads per 12 FMAs. */
 __attribute__((target("avx2,fma")))
-static void block4x3(const float *x, const float *w, int k, float *y, int ldy) {
+static void block4x3(const float *x, long ldx, const float *w, long ldw, int k, float *y, long ldy) {
     __m256 acc[4][3];
     for (int i = 0; i < 4; i++)
         for (int j = 0; j < 3; j++) acc[i][j] = _mm256_setzero_ps();
     for (int p = 0; p < k; p += 8) {
-        const __m256 w0 = _mm256_loadu_ps(w + p), w1 = _mm256_loadu_ps(w + k + p), w2 = _mm256_loadu_ps(w + 2 * k + p);
+        const __m256 w0 = _mm256_loadu_ps(w + p), w1 = _mm256_loadu_ps(w + ldw + p), w2 = _mm256_loadu_ps(w + 2 * ldw + p);
         for (int i = 0; i < 4; i++) {
-            const __m256 xi = _mm256_loadu_ps(x + i * k + p);
+            const __m256 xi = _mm256_loadu_ps(x + i * ldx + p);
             acc[i][0] = _mm256_fmadd_ps(xi, w0, acc[i][0]);
             acc[i][1] = _mm256_fmadd_ps(xi, w1, acc[i][1]);
             acc[i][2] = _mm256_fmadd_ps(xi, w2, acc[i][2]);
@@ -38,17 +41,34 @@ static void block4x3(const float *x, const float *w, int k, float *y, int ldy) {
 
 /* 1 input row x 3 weight rows. */
 __attribute__((target("avx2,fma")))
-static void block1x3(const float *x, const float *w, int k, float *y) {
+static void block1x3(const float *x, const float *w, long ldw, int k, float *y) {
     __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps();
     for (int p = 0; p < k; p += 8) {
         const __m256 xi = _mm256_loadu_ps(x + p);
         a0 = _mm256_fmadd_ps(xi, _mm256_loadu_ps(w + p), a0);
-        a1 = _mm256_fmadd_ps(xi, _mm256_loadu_ps(w + k + p), a1);
-        a2 = _mm256_fmadd_ps(xi, _mm256_loadu_ps(w + 2 * k + p), a2);
+        a1 = _mm256_fmadd_ps(xi, _mm256_loadu_ps(w + ldw + p), a1);
+        a2 = _mm256_fmadd_ps(xi, _mm256_loadu_ps(w + 2 * ldw + p), a2);
     }
     y[0] = eg_hsum(a0);
     y[1] = eg_hsum(a1);
     y[2] = eg_hsum(a2);
+}
+
+/* 4 input rows x 1 weight row. */
+__attribute__((target("avx2,fma")))
+static void block4x1(const float *x, long ldx, const float *w, int k, float *y, long ldy) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+    for (int p = 0; p < k; p += 8) {
+        const __m256 wp = _mm256_loadu_ps(w + p);
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + p), wp, a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + ldx + p), wp, a1);
+        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(x + 2 * ldx + p), wp, a2);
+        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(x + 3 * ldx + p), wp, a3);
+    }
+    y[0] = eg_hsum(a0);
+    y[ldy] = eg_hsum(a1);
+    y[2 * ldy] = eg_hsum(a2);
+    y[3 * ldy] = eg_hsum(a3);
 }
 
 /* 1 input row x 1 weight row. */
@@ -59,17 +79,47 @@ static float dot1(const float *x, const float *w, int k) {
     return eg_hsum(a);
 }
 
+/* Input rows per chunk: about 128 KB of them, which stay in L2 while a panel of weight rows
+   is multiplied with them. A multiple of 4, at least 4. */
+static int chunk_rows(int k) {
+    const int rows = (32768 / k) & ~3;
+    return rows < 4 ? 4 : rows;
+}
+
+/* y[i][j] = x[i] . w[j] for i < m, j < n (n weight rows of k floats, row stride ldw), input rows
+   taken in L2-sized chunks, weight rows 3 at a time. */
 __attribute__((target("avx2,fma")))
-void eg_small_gemm_avx2(const float *x, int m, const float *w, int n, int k, float *y, int ldy) {
-    int j = 0;
-    for (; j + 3 <= n; j += 3) {
-        const float *wj = w + (long)j * k;
-        int i = 0;
-        for (; i + 4 <= m; i += 4) block4x3(x + (long)i * k, wj, k, y + (long)i * ldy + j, ldy);
-        for (; i < m; i++) block1x3(x + (long)i * k, wj, k, y + (long)i * ldy + j);
+static void multiply_panel(const float *x, long ldx, int m, const float *w, long ldw, int n, int k, float *y, long ldy) {
+    const int chunk = chunk_rows(k);
+    for (int i0 = 0; i0 < m; i0 += chunk) {
+        const int i1 = i0 + chunk < m ? i0 + chunk : m;
+        int j = 0;
+        for (; j + 3 <= n; j += 3) {
+            int i = i0;
+            for (; i + 4 <= i1; i += 4) block4x3(x + i * ldx, ldx, w + j * ldw, ldw, k, y + i * ldy + j, ldy);
+            for (; i < i1; i++) block1x3(x + i * ldx, w + j * ldw, ldw, k, y + i * ldy + j);
+        }
+        for (; j < n; j++) {
+            int i = i0;
+            for (; i + 4 <= i1; i += 4) block4x1(x + i * ldx, ldx, w + j * ldw, k, y + i * ldy + j, ldy);
+            for (; i < i1; i++) y[i * ldy + j] = dot1(x + i * ldx, w + j * ldw, k);
+        }
     }
-    for (; j < n; j++)
-        for (int i = 0; i < m; i++) y[(long)i * ldy + j] = dot1(x + (long)i * k, w + (long)j * k, k);
+}
+
+/* Weight rows per panel: about 48 KB of float32 rows, a multiple of 3, at least 3. */
+static int panel_rows(int k) {
+    const int rows = 3 * (EG_PANEL_FLOATS / (3 * k));
+    return rows < 3 ? 3 : rows;
+}
+
+__attribute__((target("avx2,fma")))
+void eg_gemm_nt_avx2(const float *x, long ldx, int m, const float *w, long ldw, int n, int k, float *y, long ldy) {
+    const int panel = panel_rows(k);
+    for (int j = 0; j < n; j += panel) {
+        const int count = n - j < panel ? n - j : panel;
+        multiply_panel(x, ldx, m, w + j * ldw, ldw, count, k, y + j, ldy);
+    }
 }
 
 /* One row of Q8_0 (type 8) or Q4_0 (type 2) blocks decoded to k floats. */
@@ -95,20 +145,15 @@ void eg_decode_rows_avx2(const void *w, int weight_type, int rows, int k, float 
 }
 
 __attribute__((target("avx2,fma,f16c")))
-void eg_small_gemm_quantized_avx2(const float *x, int m, const void *w, int weight_type, int n, int k, float *y, int ldy) {
-    float rows[3 * EG_QUANTIZED_MAX_K];
+void eg_gemm_quantized_avx2(const float *x, int m, const void *w, int weight_type, int n, int k, float *y, long ldy) {
+    float rows[EG_PANEL_FLOATS];
     const long row_bytes = (long)(k / 32) * eg_block_bytes(weight_type);
     const unsigned char *wb = (const unsigned char *)w;
-    int j = 0;
-    for (; j + 3 <= n; j += 3) {
-        for (int t = 0; t < 3; t++) decode_row(wb + (j + t) * row_bytes, weight_type, k, rows + t * k);
-        int i = 0;
-        for (; i + 4 <= m; i += 4) block4x3(x + (long)i * k, rows, k, y + (long)i * ldy + j, ldy);
-        for (; i < m; i++) block1x3(x + (long)i * k, rows, k, y + (long)i * ldy + j);
-    }
-    for (; j < n; j++) {
-        decode_row(wb + j * row_bytes, weight_type, k, rows);
-        for (int i = 0; i < m; i++) y[(long)i * ldy + j] = dot1(x + (long)i * k, rows, k);
+    const int panel = panel_rows(k);
+    for (int j = 0; j < n; j += panel) {
+        const int count = n - j < panel ? n - j : panel;
+        for (int t = 0; t < count; t++) decode_row(wb + (j + t) * row_bytes, weight_type, k, rows + (long)t * k);
+        multiply_panel(x, k, m, rows, k, count, k, y + j, ldy);
     }
 }
 
@@ -116,15 +161,15 @@ void eg_small_gemm_quantized_avx2(const float *x, int m, const void *w, int weig
 
 int eg_avx2_fma_available(void) { return 0; }
 
-void eg_small_gemm_avx2(const float *x, int m, const float *w, int n, int k, float *y, int ldy) {
-    (void)x; (void)m; (void)w; (void)n; (void)k; (void)y; (void)ldy;
+void eg_gemm_nt_avx2(const float *x, long ldx, int m, const float *w, long ldw, int n, int k, float *y, long ldy) {
+    (void)x; (void)ldx; (void)m; (void)w; (void)ldw; (void)n; (void)k; (void)y; (void)ldy;
 }
 
 void eg_decode_rows_avx2(const void *w, int weight_type, int rows, int k, float *out) {
     (void)w; (void)weight_type; (void)rows; (void)k; (void)out;
 }
 
-void eg_small_gemm_quantized_avx2(const float *x, int m, const void *w, int weight_type, int n, int k, float *y, int ldy) {
+void eg_gemm_quantized_avx2(const float *x, int m, const void *w, int weight_type, int n, int k, float *y, long ldy) {
     (void)x; (void)m; (void)w; (void)weight_type; (void)n; (void)k; (void)y; (void)ldy;
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import EmbeddingGemmaTestSupport
 @testable import EmbeddingGemma
 
 @Suite("Compute kernels")
@@ -74,7 +75,69 @@ struct KernelTests {
         }
         #expect(worst < 1e-6, "worst error relative to Σ|x·w| \(worst)")
     }
+    @Test("attention products: scores (a·bᵀ, scaled) and the weighted sum of values (a·b, padded) equal the naive products",
+          arguments: [(1, 1, 8), (7, 13, 16), (12, 300, 256), (384, 257, 256), (5, 9, 3)])
+    func attentionProducts(m: Int, n: Int, k: Int) {
+        var seed: UInt64 = UInt64(m * 7919 + n * 31 + k)
+        let a = TinyModel.random(m * k, seed: &seed, scale: 1)
+        let b = TinyModel.random(n * k, seed: &seed, scale: 1)
+        // Scores: c[m×n] = 0.5 · a[m×k] · b[n×k]ᵀ, with a row stride wider than n.
+        let ldc = n + 3
+        var scores = [Float](repeating: .nan, count: m * ldc)
+        a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                scores.withUnsafeMutableBufferPointer { cp in
+                    Matmul.multiplyTransposed(ap.baseAddress!, lda: k, bp.baseAddress!, ldb: k, into: cp.baseAddress!, ldc: ldc,
+                                              m: m, n: n, k: k, alpha: 0.5)
+                }
+            }
+        }
+        var worst = 0.0
+        for i in 0..<m {
+            for j in 0..<n {
+                var expected = 0.0, magnitude = 0.0
+                for p in 0..<k {
+                    expected += 0.5 * Double(a[i * k + p]) * Double(b[j * k + p])
+                    magnitude += 0.5 * abs(Double(a[i * k + p]) * Double(b[j * k + p]))
+                }
+                worst = max(worst, abs(Double(scores[i * ldc + j]) - expected) / magnitude)
+            }
+        }
+        #expect(worst < 1e-6, "scores: worst error relative to Σ|a·b| \(worst)")
+
+        // Weighted sum: out[m×k] = s[m×n] · b viewed as [n×k]; s rows padded with zeros to paddedWidth(n).
+        let stride = Matmul.paddedWidth(n)
+        var s = [Float](repeating: 0, count: m * stride)
+        for i in 0..<m {
+            for j in 0..<n { s[i * stride + j] = a[(i * n + j) % a.count] }
+        }
+        var out = [Float](repeating: .nan, count: m * k)
+        var transposed = [Float](repeating: .nan, count: k * stride)
+        s.withUnsafeBufferPointer { sp in
+            b.withUnsafeBufferPointer { bp in
+                out.withUnsafeMutableBufferPointer { op in
+                    transposed.withUnsafeMutableBufferPointer { tp in
+                        Matmul.multiply(sp.baseAddress!, lda: stride, columns: bp.baseAddress!, ldb: k, into: op.baseAddress!, ldc: k,
+                                        m: m, n: k, k: n, transposeScratch: tp.baseAddress!)
+                    }
+                }
+            }
+        }
+        worst = 0
+        for i in 0..<m {
+            for d in 0..<k {
+                var expected = 0.0, magnitude = 0.0
+                for j in 0..<n {
+                    expected += Double(s[i * stride + j]) * Double(b[j * k + d])
+                    magnitude += abs(Double(s[i * stride + j]) * Double(b[j * k + d]))
+                }
+                worst = max(worst, abs(Double(out[i * k + d]) - expected) / max(magnitude, 1e-30))
+            }
+        }
+        #expect(worst < 1e-6, "weighted sum: worst error relative to Σ|s·v| \(worst)")
+    }
 }
+
 
 @Suite("SHA-256")
 struct SHA256Tests {

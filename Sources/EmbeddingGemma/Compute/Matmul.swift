@@ -23,6 +23,12 @@ enum Matmul {
     /// Largest row count sent to the small-batch kernel.
     static let smallBatchRows = 16
 
+    /// Output widths up to which the AVX2 kernel replaces OpenBLAS for any number of rows:
+    /// OpenBLAS 0.3.21 (Debian) computes products with at most about 320 output columns at a third
+    /// of its usual speed (measured: 9.7 against 33 GFLOP/s on one core for 384 × 256 × 256), and
+    /// the key/value projections (256 wide) and attention (256 keys or head width) are such products.
+    static let blasNarrowColumns = 320
+
     /// Whether the AVX2+FMA small-batch kernel runs on this CPU (and is not disabled with
     /// `EMBEDDINGGEMMA_DISABLE_AVX2=1`, which the benchmark uses to measure what it brings).
     static let useSmallBatchKernel: Bool = {
@@ -53,6 +59,53 @@ enum Matmul {
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), 0, c, Int32(ldc))
     }
 
+    /// `width` rounded up to a multiple of 8, the row stride ``multiply(_:lda:columns:ldb:into:ldc:m:n:k:transposeScratch:)``
+    /// needs for its left-hand side.
+    static func paddedWidth(_ width: Int) -> Int { (width + 7) / 8 * 8 }
+
+    /// `c[m×n] = alpha · a[m×k] · b[n×k]ᵀ` on one thread (attention scores). The AVX2 kernel when
+    /// it runs here and `k` is a multiple of 8 (OpenBLAS is slow on such narrow products), else BLAS.
+    static func multiplyTransposed(
+        _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
+        into c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, k: Int, alpha: Float
+    ) {
+        guard m > 0, n > 0 else { return }
+        guard useSmallBatchKernel, k % 8 == 0 else {
+            multiply(a, lda: lda, b, ldb: ldb, transposeB: true, into: c, ldc: ldc, m: m, n: n, k: k, alpha: alpha)
+            return
+        }
+        eg_gemm_nt_avx2(a, lda, Int32(m), b, ldb, Int32(n), Int32(k), c, ldc)
+        if alpha != 1 {
+            for i in 0..<m {
+                let row = c + i * ldc
+                for j in 0..<n { row[j] *= alpha }
+            }
+        }
+    }
+
+    /// `c[m×n] = a[m×k] · b[k×n]` on one thread (attention's weighted sum of values). With the AVX2
+    /// kernel, `b` is first transposed into `transposeScratch` (room for `n × paddedWidth(k)` floats,
+    /// zero-padded) and `a`'s row stride `lda` must be at least `paddedWidth(k)` with zeros after
+    /// column `k`; otherwise BLAS.
+    static func multiply(
+        _ a: UnsafePointer<Float>, lda: Int, columns b: UnsafePointer<Float>, ldb: Int,
+        into c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, k: Int,
+        transposeScratch: UnsafeMutablePointer<Float>
+    ) {
+        guard m > 0, n > 0 else { return }
+        let padded = paddedWidth(k)
+        guard useSmallBatchKernel, lda >= padded else {
+            multiply(a, lda: lda, b, ldb: ldb, transposeB: false, into: c, ldc: ldc, m: m, n: n, k: k)
+            return
+        }
+        for j in 0..<n {
+            let row = transposeScratch + j * padded
+            for p in 0..<k { row[p] = b[p * ldb + j] }
+            for p in k..<padded { row[p] = 0 }
+        }
+        eg_gemm_nt_avx2(a, lda, Int32(m), transposeScratch, padded, Int32(n), Int32(padded), c, ldc)
+    }
+
     /// A linear layer over `rows` input rows: `output[rows×out] = input[rows×in] · weightᵀ`,
     /// split across threads.
     static func linear(
@@ -62,12 +115,13 @@ enum Matmul {
     ) {
         _ = configureThreads
         let parallel = Parallel.threadCount > 1 && rows * outFeatures * inFeatures >= 1 << 20
-        if rows <= smallBatchRows, useSmallBatchKernel, inFeatures % 8 == 0 {
+        if useSmallBatchKernel, inFeatures % 8 == 0, rows <= smallBatchRows || outFeatures <= blasNarrowColumns {
             // A short query: OpenBLAS repacks the weight matrix on every call, which costs as much
-            // as the arithmetic when there are only a few rows; this kernel streams it once.
+            // as the arithmetic when there are only a few rows; this kernel streams it once. Narrow
+            // outputs (the key and value projections): OpenBLAS runs at a third of its speed there.
             forEachColumnBlock(outFeatures, parallel: parallel) { first, count in
-                eg_small_gemm_avx2(input, Int32(rows), weight + first * inFeatures, Int32(count), Int32(inFeatures),
-                                   output + first, Int32(outFeatures))
+                eg_gemm_nt_avx2(input, inFeatures, Int32(rows), weight + first * inFeatures, inFeatures, Int32(count),
+                                Int32(inFeatures), output + first, outFeatures)
             }
         } else if !parallel {
             multiply(input, lda: inFeatures, weight, ldb: inFeatures, transposeB: true, into: output, ldc: outFeatures,
@@ -92,11 +146,11 @@ enum Matmul {
     /// `output[rows × weight.rows] = input[rows × weight.columns] · weightᵀ`.
     ///
     /// Float32 weights take ``linear(_:rows:inFeatures:weight:outFeatures:into:)`` unchanged. Q8_0 and
-    /// Q4_0 weights with at most ``smallBatchRows`` input rows (a short query, where reading the
-    /// weights is the cost) are decoded three rows at a time into L1 and multiplied by the float32
-    /// AVX2 kernel: the weights are read once, at 3.8× (Q8_0) or 7.1× (Q4_0) fewer bytes than float32,
-    /// and activations stay float32. Everything else decodes the whole matrix into `scratch` (room for
-    /// `weight.rows × weight.columns` floats) and runs the float32 BLAS product, so batches keep BLAS speed.
+    /// Q4_0 weights go to the AVX2 kernel for any number of rows: each panel of weight rows is decoded
+    /// once into a 48 KB stack buffer and multiplied with the input rows chunk by chunk, so the weights
+    /// are read once, at 3.8× (Q8_0) or 7.1× (Q4_0) fewer bytes than float32, no decoded copy of the
+    /// matrix exists, and activations stay float32. Without that kernel (and for F16/BF16 weights) the
+    /// whole matrix is decoded into `scratch` (``scratchCount(for:)`` floats) for the float32 BLAS product.
     static func linear(
         _ input: UnsafePointer<Float>, rows: Int, weight: WeightMatrix,
         into output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
@@ -106,22 +160,33 @@ enum Matmul {
                 linear(input, rows: rows, inFeatures: weight.columns, weight: floats, outFeatures: weight.rows, into: output)
                 return
             }
-            let blockType = weight.type == .q8_0 || weight.type == .q4_0
-            if rows <= smallBatchRows, useSmallBatchKernel, blockType, weight.columns <= Int(EG_QUANTIZED_MAX_K) {
-                if useInt8Kernel {
+            if usesQuantizedKernel(weight) {
+                if rows <= smallBatchRows, useInt8Kernel {
                     int8Linear(input, rows: rows, weight: weight, into: output)
                     return
                 }
                 let parallel = Parallel.threadCount > 1 && rows * weight.rows * weight.columns >= 1 << 18
                 forEachColumnBlock(weight.rows, parallel: parallel) { first, count in
-                    eg_small_gemm_quantized_avx2(input, Int32(rows), weight.bytes + first * weight.rowBytes, Int32(weight.type.rawValue),
-                                                 Int32(count), Int32(weight.columns), output + first, Int32(weight.rows))
+                    eg_gemm_quantized_avx2(input, Int32(rows), weight.bytes + first * weight.rowBytes, Int32(weight.type.rawValue),
+                                           Int32(count), Int32(weight.columns), output + first, weight.rows)
                 }
                 return
             }
             weight.decodeAll(into: scratch)
             linear(input, rows: rows, inFeatures: weight.columns, weight: scratch, outFeatures: weight.rows, into: output)
         }
+    }
+
+    /// Floats of scratch ``linear(_:rows:weight:into:scratch:)`` needs for `weight`: the whole matrix
+    /// when it is decoded for BLAS (F16 and BF16 weights, or Q8_0/Q4_0 without the AVX2 kernel), else 0.
+    static func scratchCount(for weight: WeightMatrix) -> Int {
+        if weight.floats != nil || usesQuantizedKernel(weight) { return 0 }
+        return weight.rows * weight.columns
+    }
+
+    /// Whether Q8_0/Q4_0 `weight` is multiplied by the AVX2 kernel without a decoded copy.
+    private static func usesQuantizedKernel(_ weight: WeightMatrix) -> Bool {
+        useSmallBatchKernel && (weight.type == .q8_0 || weight.type == .q4_0) && weight.columns <= Int(EG_QUANTIZED_MAX_K)
     }
 
     /// The int8 variant for short queries on Q8_0/Q4_0 weights (AVX2 required): activations are

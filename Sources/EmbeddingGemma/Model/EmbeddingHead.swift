@@ -57,7 +57,7 @@ struct EmbeddingHead: Sendable {
             offset += length
         }
         var current = pooled
-        let scratchCount = dense.map { $0.weight.type == .f32 ? 0 : $0.weight.rows * $0.weight.columns }.max() ?? 0
+        let scratchCount = dense.map { Matmul.scratchCount(for: $0.weight) }.max() ?? 0
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(scratchCount, 1))
         defer { scratch.deallocate() }
         for layer in dense {

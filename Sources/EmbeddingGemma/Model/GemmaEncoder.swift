@@ -94,7 +94,7 @@ struct GemmaEncoder: Sendable {
         let eps = config.rmsNormEps
 
         let work = EncoderWorkspace(tokens: n, config: config,
-                                    scratch: isFloat32 ? 0 : layers.map(\.largestMatrix).max() ?? 0)
+                                    scratch: layers.map(\.scratchCount).max() ?? 0)
         let scratch = work.weightScratch
         let xp = work.hidden, np = work.normed, qp = work.query, kp = work.key, vp = work.value
         let ap = work.attention, gp = work.gate, upp = work.up, pp = work.positions
@@ -184,24 +184,32 @@ struct GemmaEncoder: Sendable {
             }
         }
         let longest = lengths.max() ?? 0
-        let scoreCount = min(attentionBlock, max(longest, 1)) * config.numAttentionHeads * max(longest, 1)
+        let keyCapacity = Matmul.paddedWidth(max(longest, 1))
+        let scoreCount = min(attentionBlock, max(longest, 1)) * config.numAttentionHeads * keyCapacity
+        let transposedCount = config.headDim * keyCapacity
         Parallel.forEachChunk(tasks.count, grain: 1) { range in
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: scoreCount)
-            defer { scores.deallocate() }
+            let transposed = UnsafeMutablePointer<Float>.allocate(capacity: transposedCount)
+            defer {
+                scores.deallocate()
+                transposed.deallocate()
+            }
             for task in tasks[range] {
                 attend(q: q + task.start * qWidth, k: k + task.start * kvWidth, v: v + task.start * kvWidth,
                        out: out + task.start * qWidth, length: task.length, queries: task.first..<min(task.length, task.first + attentionBlock),
-                       fullAttention: fullAttention, scores: scores)
+                       fullAttention: fullAttention, scores: scores, transposed: transposed)
             }
         }
     }
 
     /// Bidirectional attention of the query tokens `queries` of one sequence of `length` tokens.
     /// Sliding layers only compute the band of keys within `slidingRadius` of each block.
+    /// `scores` holds the block's score rows (padded to ``Matmul/paddedWidth(_:)``), `transposed`
+    /// the value band transposed for the product with them.
     private func attend(
         q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
         out: UnsafeMutablePointer<Float>, length: Int, queries: Range<Int>, fullAttention: Bool,
-        scores: UnsafeMutablePointer<Float>
+        scores: UnsafeMutablePointer<Float>, transposed: UnsafeMutablePointer<Float>
     ) {
         let heads = config.numAttentionHeads
         let kvHeads = config.numKeyValueHeads
@@ -219,17 +227,18 @@ struct GemmaEncoder: Sendable {
             // One key/value head: the block's query rows of all heads form one
             // [(t1 − t0)·heads × headDim] matrix (rows ordered token, then head).
             let rows = (t1 - t0) * heads
-            Matmul.multiply(
-                q + t0 * qWidth, lda: hd, k + k0 * kvWidth, ldb: kvWidth, transposeB: true,
-                into: scores, ldc: keys, m: rows, n: keys, k: hd, alpha: attentionScale)
+            let stride = Matmul.paddedWidth(keys)
+            Matmul.multiplyTransposed(
+                q + t0 * qWidth, lda: hd, k + k0 * kvWidth, ldb: kvWidth,
+                into: scores, ldc: stride, m: rows, n: keys, k: hd, alpha: attentionScale)
             for row in 0..<rows {
                 let i = t0 + row / heads
-                Kernels.softmax(scores + row * keys, count: keys,
+                Kernels.softmax(scores + row * stride, count: stride,
                                 lower: max(0, i - radius) - k0, upper: min(length, i + radius + 1) - k0)
             }
             Matmul.multiply(
-                scores, lda: keys, v + k0 * kvWidth, ldb: kvWidth, transposeB: false,
-                into: out + t0 * qWidth, ldc: hd, m: rows, n: hd, k: keys)
+                scores, lda: stride, columns: v + k0 * kvWidth, ldb: kvWidth,
+                into: out + t0 * qWidth, ldc: hd, m: rows, n: hd, k: keys, transposeScratch: transposed)
         } else {
             for head in 0..<heads {
                 let kvHead = head / group

@@ -24,8 +24,8 @@ struct GemmaLayerWeights: Sendable {
          (gate, .feedForward), (up, .feedForward), (down, .feedForward)]
     }
 
-    /// Largest matrix, in elements: the size of the decode scratch buffer.
-    var largestMatrix: Int { matrices.map { $0.0.rows * $0.0.columns }.max() ?? 0 }
+    /// Floats of decode scratch the layer's products need (0 when none is decoded to float32 first).
+    var scratchCount: Int { matrices.map { Matmul.scratchCount(for: $0.0) }.max() ?? 0 }
 
     init(
         norms: (input: FloatStorage, postAttention: FloatStorage, preFeedforward: FloatStorage,
