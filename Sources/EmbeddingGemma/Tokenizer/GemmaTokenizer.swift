@@ -13,8 +13,8 @@ public struct GemmaTokenizer: Sendable {
     private let specialIds: Set<Int32>
     /// Id of each `<0xXX>` byte-fallback token.
     private let byteTokenIds: [Int32]
-    /// For each id, the byte it stands for if it is a `<0xXX>` token, else -1.
-    private let byteValueById: [Int16]
+    /// The byte each `<0xXX>` token stands for.
+    private let byteValueById: [Int32: UInt8]
 
     /// Id of `<bos>`, added before every text.
     public let bosTokenId: Int
@@ -57,7 +57,7 @@ public struct GemmaTokenizer: Sendable {
         eosTokenId = Int(try require("<eos>"))
         padTokenId = Int(try require("<pad>"))
         var byteIds = [Int32](repeating: -1, count: 256)
-        var byteValues = [Int16](repeating: -1, count: vocabulary.count)
+        var byteValues: [Int32: UInt8] = [:]
         let hex = Array("0123456789ABCDEF".utf8)
         for b in 0..<256 {
             let piece: [UInt8] = Array("<0x".utf8) + [hex[b >> 4], hex[b & 15]] + [UInt8(ascii: ">")]
@@ -65,7 +65,7 @@ public struct GemmaTokenizer: Sendable {
                 throw .invalidTokenizer(path: path, reason: "byte fallback token <0x\(String(b, radix: 16, uppercase: true))> is missing")
             }
             byteIds[b] = id
-            byteValues[Int(id)] = Int16(b)
+            byteValues[id] = UInt8(b)
         }
         self.vocabulary = vocabulary
         self.merges = merges
@@ -180,9 +180,8 @@ public struct GemmaTokenizer: Sendable {
         for id in ids {
             guard id >= 0, id < vocabulary.count, let piece = vocabulary.piece(id) else { continue }
             if skipSpecialTokens, specialIds.contains(Int32(id)) { continue }
-            let byteValue = byteValueById[id]
-            if byteValue >= 0 {
-                bytes.append(UInt8(byteValue))
+            if let byteValue = byteValueById[Int32(id)] {
+                bytes.append(byteValue)
                 continue
             }
             var i = piece.startIndex
