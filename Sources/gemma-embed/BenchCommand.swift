@@ -1,6 +1,10 @@
 import ArgumentParser
 import EmbeddingGemma
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -30,9 +34,9 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         let selected = Set(workloads.lowercased().split(separator: ",").map(String.init))
-        let loadStart = Date()
-        let model = try modelOptions.load()
-        let loadSeconds = Date().timeIntervalSince(loadStart)
+        var model: EmbeddingModel?
+        let loadSeconds = try Self.time { model = try modelOptions.load() }
+        guard let model else { return }
         var results: [BenchResult] = []
 
         if selected.contains("w1") {
@@ -62,7 +66,7 @@ struct BenchCommand: ParsableCommand {
             if let corpus {
                 let texts = try Self.corpusTexts(corpus)
                 let seconds = try Self.time { _ = try model.encode(texts) }
-                results.append(BenchResult(name: "W3 mixed corpus", detail: "\(texts.count) texts from \(URL(fileURLWithPath: corpus).lastPathComponent), tokenization included",
+                results.append(BenchResult(name: "W3 mixed corpus", detail: "\(texts.count) texts from \(corpus.split(separator: "/").last.map(String.init) ?? corpus), tokenization included",
                                            metrics: [("texts/s", Double(texts.count) / seconds), ("seconds", seconds)]))
             } else if !json {
                 print("W3 skipped: pass --corpus FILE (e.g. ../shared/golden/tokenizer_cases.jsonl)")
@@ -84,24 +88,41 @@ struct BenchCommand: ParsableCommand {
         let rss = Self.peakResidentMegabytes()
         let threads = "\(EmbeddingModel.threadCount)"
         if json {
-            var object: [String: Any] = [
-                "machine": Self.machine(), "threads": threads, "precision": "float32 activations", "weights": model.quantization.rawValue,
-                "weight_mb": Double(model.weightBytes) / 1e6,
-                "load_seconds": loadSeconds, "peak_rss_mb": rss,
-            ]
-            object["workloads"] = results.map { r in
-                ["name": r.name, "detail": r.detail, "metrics": Dictionary(uniqueKeysWithValues: r.metrics.map { ($0.0, $0.1) })] as [String: Any]
-            }
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            let report = BenchReport(
+                machine: Self.machine(), threads: threads, precision: "float32 activations", weights: model.quantization.rawValue,
+                weight_mb: Double(model.weightBytes) / 1e6, load_seconds: loadSeconds, peak_rss_mb: rss,
+                workloads: results.map { r in
+                    BenchReport.Workload(name: r.name, detail: r.detail,
+                                         metrics: Dictionary(r.metrics.map { ($0.0, $0.1) }, uniquingKeysWith: { first, _ in first }))
+                })
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
-            print("machine: \(Self.machine()); threads: \(threads); weights: \(model.quantization.rawValue) (\(String(format: "%.0f", Double(model.weightBytes) / 1e6)) MB), float32 activations; model load \(String(format: "%.2f", loadSeconds)) s")
+            print("machine: \(Self.machine()); threads: \(threads); weights: \(model.quantization.rawValue) (\((Double(model.weightBytes) / 1e6).fixed(0)) MB), float32 activations; model load \(loadSeconds.fixed(2)) s")
             for r in results {
-                let metrics = r.metrics.map { "\($0.0) \(String(format: "%.2f", $0.1))" }.joined(separator: ", ")
-                print("\(r.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(metrics)   [\(r.detail)]")
+                let metrics = r.metrics.map { "\($0.0) \($0.1.fixed(2))" }.joined(separator: ", ")
+                print("\(r.name.padded(to: 18)) \(metrics)   [\(r.detail)]")
             }
-            print("peak RSS: \(String(format: "%.0f", rss)) MB")
+            print("peak RSS: \(rss.fixed(0)) MB")
         }
+    }
+
+    /// The `--json` output.
+    struct BenchReport: Encodable {
+        struct Workload: Encodable {
+            var name: String
+            var detail: String
+            var metrics: [String: Double]
+        }
+        var machine: String
+        var threads: String
+        var precision: String
+        var weights: String
+        var weight_mb: Double
+        var load_seconds: Double
+        var peak_rss_mb: Double
+        var workloads: [Workload]
     }
 
     struct BenchResult {
@@ -111,9 +132,11 @@ struct BenchCommand: ParsableCommand {
     }
 
     static func time(_ body: () throws -> Void) rethrows -> Double {
-        let start = DispatchTime.now().uptimeNanoseconds
+        let clock = ContinuousClock()
+        let start = clock.now
         try body()
-        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let elapsed = (clock.now - start).components
+        return Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
     }
 
     /// FLOPs of the layer matrix products per token (projections and MLP, attention excluded).
@@ -153,27 +176,34 @@ struct BenchCommand: ParsableCommand {
     static func corpusTexts(_ path: String) throws -> [String] {
         guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read \(path)") }
         return try String(decoding: data, as: UTF8.self).split(separator: "\n").enumerated().map { index, line in
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  let text = object["text"] as? String else { throw CLIError("\(path) line \(index + 1): no \"text\"") }
+            struct Line: Decodable { var text: String }
+            guard let text = try? JSONDecoder().decode(Line.self, from: Data(line.utf8)).text else {
+                throw CLIError("\(path) line \(index + 1): no \"text\"")
+            }
             return text
         }
     }
 
-    /// Runs this executable as `embed hello` and times it to exit.
+    /// Runs this executable as `embed hello` (output discarded) and times it to exit.
     static func coldStart(model: String?) throws -> Double {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-        if process.executableURL?.path.contains("/") == false || !FileManager.default.isExecutableFile(atPath: CommandLine.arguments[0]) {
-            process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        }
-        process.arguments = ["embed", "hello"] + (model.map { ["--model", $0] } ?? [])
-        process.standardOutput = FileHandle.nullDevice
+        let executable = executablePath()
+        let arguments = [executable, "embed", "hello"] + (model.map { ["--model", $0] } ?? [])
+        var status: Int32 = 0
         let seconds = try time {
-            try process.run()
-            process.waitUntilExit()
+            status = try ChildProcess.run(executable, arguments: arguments, discardingOutput: true)
         }
-        guard process.terminationStatus == 0 else { throw CLIError("cold-start run failed with status \(process.terminationStatus)") }
+        guard status == 0 else { throw CLIError("cold-start run failed with status \(status)") }
         return seconds
+    }
+
+    /// Path of the running executable.
+    static func executablePath() -> String {
+        #if os(Linux)
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        if count > 0 { return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+        #endif
+        return CommandLine.arguments[0]
     }
 
     static func peakResidentMegabytes() -> Double {
@@ -195,7 +225,7 @@ struct BenchCommand: ParsableCommand {
         if let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
            let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
            let value = line.split(separator: ":", maxSplits: 1).last {
-            model = value.trimmingCharacters(in: .whitespaces)
+            model = String(value.drop(while: { $0 == " " || $0 == "\t" }))
         }
         return "\(model), \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB"
     }

@@ -1,6 +1,17 @@
 import ArgumentParser
 import EmbeddingGemma
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Where texts come from: arguments, a file, or standard input; plain lines or JSON Lines.
 struct InputOptions: ParsableArguments {
@@ -61,24 +72,24 @@ struct InputRecord {
 
     /// Parses a JSON Lines object: `text` (required), `prompt_name`, `prompt`, `title`.
     init(jsonLine: String, number: Int) throws {
-        let object: Any
+        let value: JSONLineValue
         do {
-            object = try JSONSerialization.jsonObject(with: Data(jsonLine.utf8), options: [.fragmentsAllowed])
+            value = try JSONDecoder().decode(JSONLineValue.self, from: Data(jsonLine.utf8))
         } catch {
             throw CLIError("line \(number): not valid JSON")
         }
-        guard let fields = object as? [String: Any] else {
+        guard case .object(let fields) = value else {
             throw CLIError("line \(number): expected a JSON object with a \"text\" field")
         }
-        guard let text = fields["text"] as? String else {
+        guard case .string(let text)? = fields["text"] else {
             throw CLIError("line \(number): missing or non-string \"text\" field")
         }
         func optionalString(_ key: String) throws -> String? {
-            guard let value = fields[key], !(value is NSNull) else { return nil }
-            guard let string = value as? String else {
-                throw CLIError("line \(number): \"\(key)\" must be a string")
+            switch fields[key] {
+            case nil, .null?: return nil
+            case .string(let string)?: return string
+            default: throw CLIError("line \(number): \"\(key)\" must be a string")
             }
-            return string
         }
         self.text = text
         line = number
@@ -88,12 +99,52 @@ struct InputRecord {
     }
 }
 
+/// A JSON value of an input line, as far as the input format needs to tell values apart.
+enum JSONLineValue: Decodable {
+    case object([String: JSONLineValue])
+    case string(String)
+    case null
+    /// A number, a boolean or an array.
+    case other
+
+    init(from decoder: Decoder) throws {
+        if let container = try? decoder.container(keyedBy: AnyKey.self) {
+            var fields: [String: JSONLineValue] = [:]
+            for key in container.allKeys { fields[key.stringValue] = try container.decode(JSONLineValue.self, forKey: key) }
+            self = .object(fields)
+            return
+        }
+        if var array = try? decoder.unkeyedContainer() {
+            while !array.isAtEnd { _ = try array.decode(JSONLineValue.self) }
+            self = .other
+            return
+        }
+        let single = try decoder.singleValueContainer()
+        if single.decodeNil() {
+            self = .null
+        } else if let string = try? single.decode(String.self) {
+            self = .string(string)
+        } else if (try? single.decode(Double.self)) != nil || (try? single.decode(Bool.self)) != nil {
+            self = .other
+        } else {
+            throw DecodingError.dataCorruptedError(in: single, debugDescription: "unsupported JSON value")
+        }
+    }
+
+    private struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+}
+
 /// Reads text inputs, rejecting invalid UTF-8 with the line where it occurs.
 enum InputReader {
     static func lines(from path: String) throws -> [(number: Int, text: String)] {
         let data: Data
         if path == "-" {
-            data = FileHandle.standardInput.readDataToEndOfFile()
+            data = Data(readStandardInput())
         } else {
             guard let contents = FileManager.default.contents(atPath: path) else {
                 throw CLIError("cannot read input file \(path)")
@@ -119,6 +170,19 @@ enum InputReader {
         if lineStart < data.endIndex { try take(lineStart..<data.endIndex) }
         return result
     }
+}
+
+/// Every byte of standard input.
+private func readStandardInput() -> [UInt8] {
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let count = chunk.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+        if count < 0, errno == EINTR { continue }
+        guard count > 0 else { break }
+        bytes.append(contentsOf: chunk[0..<count])
+    }
+    return bytes
 }
 
 /// An error in how the command was used, shown as `Error: message` with exit code 1.

@@ -1,21 +1,35 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
-/// Buffered output to standard output or a file.
+/// Buffered output to standard output or a file, written with `write(2)`.
 final class OutputWriter {
-    private let handle: FileHandle
+    private let descriptor: Int32
+    private let ownsDescriptor: Bool
     private var buffer: [UInt8] = []
 
-    /// Writes to `path`, or standard output when nil.
+    /// Writes to `path` (created or truncated), or standard output when nil.
     init(path: String?) throws {
         if let path {
-            guard FileManager.default.createFile(atPath: path, contents: nil),
-                  let handle = FileHandle(forWritingAtPath: path) else {
-                throw CLIError("cannot write output file \(path)")
+            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            guard fd >= 0 else {
+                throw CLIError("cannot write output file \(path): \(String(cString: strerror(errno)))")
             }
-            self.handle = handle
+            descriptor = fd
+            ownsDescriptor = true
         } else {
-            handle = FileHandle.standardOutput
+            descriptor = 1
+            ownsDescriptor = false
         }
+    }
+
+    deinit {
+        flush()
+        if ownsDescriptor { close(descriptor) }
     }
 
     /// Appends `line` and a newline.
@@ -28,8 +42,25 @@ final class OutputWriter {
     /// Writes out what is buffered.
     func flush() {
         guard !buffer.isEmpty else { return }
-        handle.write(Data(buffer))
+        Self.writeAll(buffer, to: descriptor)
         buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes every byte of `bytes` to `descriptor`, retrying short and interrupted writes.
+    static func writeAll(_ bytes: [UInt8], to descriptor: Int32) {
+        bytes.withUnsafeBytes { raw in
+            guard var pointer = raw.baseAddress else { return }
+            var remaining = raw.count
+            while remaining > 0 {
+                let written = write(descriptor, pointer, remaining)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return
+                }
+                pointer += written
+                remaining -= written
+            }
+        }
     }
 
     /// `[a,b,...]` with each float printed in its shortest form that reads back to the same value.
@@ -45,7 +76,8 @@ final class OutputWriter {
 
 /// Messages for the user on standard error.
 enum Diagnostics {
+    /// Prints `warning: message` on standard error.
     static func warn(_ message: String) {
-        FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
+        OutputWriter.writeAll(Array("warning: \(message)\n".utf8), to: 2)
     }
 }

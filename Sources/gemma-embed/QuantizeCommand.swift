@@ -1,6 +1,17 @@
 import ArgumentParser
 import EmbeddingGemma
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// `gemma-embed quantize`: writes the model as one GGUF file in the chosen encoding.
 struct QuantizeCommand: ParsableCommand {
@@ -30,10 +41,11 @@ struct QuantizeCommand: ParsableCommand {
         let start = Date()
         let loaded = try EmbeddingModel(path: model)
         if ![.f32, .f16, .bf16, quantization].contains(loaded.quantization) {
-            FileHandle.standardError.write(Data("warning: re-encoding weights that are already \(loaded.quantization.rawValue); quality is best from the float32 checkpoint\n".utf8))
+            Diagnostics.warn("re-encoding weights that are already \(loaded.quantization.rawValue); quality is best from the float32 checkpoint")
         }
         try loaded.converted(to: quantization).writeGGUF(to: output)
-        let size = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
-        print(String(format: "wrote %@ (%@, %.1f MB) in %.1f s", output, quantization.rawValue, Double(size) / 1e6, Date().timeIntervalSince(start)))
+        var status = stat()
+        let size = stat(output, &status) == 0 ? Int(status.st_size) : 0
+        print("wrote \(output) (\(quantization.rawValue), \((Double(size) / 1e6).fixed(1)) MB) in \(Date().timeIntervalSince(start).fixed(1)) s")
     }
 }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import EmbeddingGemma
-import Foundation
 
 /// `gemma-embed tokenize`: one JSON line `{"ids":[...]}` per input (special tokens included, no prompt).
 struct TokenizeCommand: ParsableCommand {
@@ -15,10 +14,9 @@ struct TokenizeCommand: ParsableCommand {
     func run() throws {
         let records = try inputs.read()
         let location = try ModelLocation.resolve(modelOptions.model)
-        var isDirectory: ObjCBool = false
-        _ = FileManager.default.fileExists(atPath: location, isDirectory: &isDirectory)
+        let isFolder = ModelLocation.isFolder(location)
         // A folder's tokenizer.json is read alone; a GGUF file carries the vocabulary in its header.
-        let tokenizer = isDirectory.boolValue
+        let tokenizer = isFolder
             ? try GemmaTokenizer(contentsOf: location + "/tokenizer.json")
             : try modelOptions.load().tokenizer
         let writer = try OutputWriter(path: nil)

@@ -1,6 +1,5 @@
 import ArgumentParser
 import EmbeddingGemma
-import Foundation
 
 /// `gemma-embed verify`: checks the model's weights file against its SHA-256 digest.
 struct VerifyCommand: ParsableCommand {
@@ -16,11 +15,10 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         let location = try ModelLocation.resolve(modelOptions.model)
-        var isDirectory: ObjCBool = false
-        _ = FileManager.default.fileExists(atPath: location, isDirectory: &isDirectory)
-        let path = isDirectory.boolValue ? location + "/model.safetensors" : location
+        let isFolder = ModelLocation.isFolder(location)
+        let path = isFolder ? location + "/model.safetensors" : location
         let digest = try SHA256.hexDigest(ofFile: path)
-        guard isDirectory.boolValue || expected != nil else {
+        guard isFolder || expected != nil else {
             print("\(path) has SHA-256 \(digest) (GGUF files have no published digest; pass --expected to compare)")
             return
         }

@@ -1,5 +1,9 @@
 import CEmbeddingGemmaKernels
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// EmbeddingGemma: text in, normalised embedding vectors out, with an API shaped like
 /// sentence-transformers' `SentenceTransformer`.
@@ -45,9 +49,8 @@ public final class EmbeddingModel: Sendable {
     ///     mean-pooled, L2-normalised hidden state, not EmbeddingGemma embeddings.
     public convenience init(path: String? = nil, quantization: QuantizationType? = nil, allowMissingHead: Bool = false) throws(EmbeddingGemmaError) {
         let resolved = try ModelLocation.resolve(path)
-        var isDirectory: ObjCBool = false
         let base: EmbeddingModel
-        if FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory), !isDirectory.boolValue {
+        if FileManager.default.fileExists(atPath: resolved), !ModelLocation.isFolder(resolved) {
             let gguf = try GGUFModelReader(path: resolved, allowMissingHead: allowMissingHead)
             base = EmbeddingModel(folder: gguf.folder, tokenizer: gguf.tokenizer, encoder: gguf.encoder, head: gguf.head, gguf: gguf.file)
         } else {

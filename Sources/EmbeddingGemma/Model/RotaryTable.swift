@@ -1,4 +1,10 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Precomputed cos/sin of rotary position embeddings for one base frequency.
 struct RotaryTable: Sendable {
@@ -14,13 +20,16 @@ struct RotaryTable: Sendable {
         let inverse = (0..<half).map { i in Float(1.0 / pow(base, Double(2 * i) / Double(headDim))) }
         cos = FloatStorage(count: positions * half) { out in
             for p in 0..<positions {
-                for i in 0..<half { out[p * half + i] = Float(Foundation.cos(Double(Float(p) * inverse[i]))) }
+                for i in 0..<half { out[p * half + i] = Float(cosine(Double(Float(p) * inverse[i]))) }
             }
         }
         sin = FloatStorage(count: positions * half) { out in
             for p in 0..<positions {
-                for i in 0..<half { out[p * half + i] = Float(Foundation.sin(Double(Float(p) * inverse[i]))) }
+                for i in 0..<half { out[p * half + i] = Float(sine(Double(Float(p) * inverse[i]))) }
             }
         }
     }
 }
+
+private func cosine(_ x: Double) -> Double { cos(x) }
+private func sine(_ x: Double) -> Double { sin(x) }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A sentence-transformers model folder: `config.json`, `model.safetensors`, `tokenizer.json`,
 /// `modules.json` with its Pooling / Dense / Normalize modules, and the prompts of
@@ -28,8 +32,7 @@ public struct ModelFolder: Sendable {
     /// Reads and validates the configuration files of the folder at `path`.
     public init(path: String) throws(EmbeddingGemmaError) {
         self.path = path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard ModelLocation.isFolder(path) else {
             throw .modelNotFound(path: path, hint: ModelLocation.fetchHint)
         }
         config = try Self.decode(GemmaConfig.self, at: path + "/config.json")

@@ -1,4 +1,15 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Finds a model folder from what a user typed: a path, a Hugging Face Hub id that is already
 /// in the local Hugging Face cache, or nothing (then `$EMBEDDINGGEMMA_MODEL`, then the default
@@ -15,7 +26,7 @@ public enum ModelLocation {
 
     /// `~/.cache/embeddinggemma/embeddinggemma-300m`.
     public static var defaultPath: String {
-        let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
+        let home = ProcessInfo.processInfo.environment["HOME"] ?? homeDirectory()
         return home + "/.cache/embeddinggemma/embeddinggemma-300m"
     }
 
@@ -32,18 +43,30 @@ public enum ModelLocation {
         throw .modelNotFound(path: requested, hint: fetchHint)
     }
 
+    /// Whether `path` names an existing directory (a model folder rather than a file).
+    public static func isFolder(_ path: String) -> Bool {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return false }
+        return status.st_mode & S_IFMT == S_IFDIR
+    }
+
+    /// The current user's home directory when `$HOME` is unset.
+    private static func homeDirectory() -> String {
+        FileManager.default.homeDirectoryForCurrentUser.path
+    }
+
     /// The newest snapshot of Hub id `identifier` ("owner/name") in the local Hugging Face cache.
     static func hubSnapshot(for identifier: String, environment: [String: String]) -> String? {
         let parts = identifier.split(separator: "/")
         guard parts.count == 2, !identifier.hasPrefix("/"), !identifier.hasPrefix(".") else { return nil }
-        let home = environment["HOME"] ?? NSHomeDirectory()
+        let home = environment["HOME"] ?? homeDirectory()
         let hubCache = environment["HF_HUB_CACHE"]
             ?? environment["HF_HOME"].map { $0 + "/hub" }
             ?? home + "/.cache/huggingface/hub"
         let repo = hubCache + "/models--\(parts[0])--\(parts[1])"
         let fm = FileManager.default
         if let ref = fm.contents(atPath: repo + "/refs/main").flatMap({ String(data: $0, encoding: .utf8) }) {
-            let snapshot = repo + "/snapshots/" + ref.trimmingCharacters(in: .whitespacesAndNewlines)
+            let snapshot = repo + "/snapshots/" + ref.filter { !$0.isWhitespace }
             if fm.fileExists(atPath: snapshot + "/config.json") { return snapshot }
         }
         guard let snapshots = try? fm.contentsOfDirectory(atPath: repo + "/snapshots") else { return nil }

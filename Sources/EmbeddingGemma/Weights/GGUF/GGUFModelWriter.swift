@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Writes a loaded model as one GGUF file of the `gemma-embedding` architecture, with the tensor
 /// names, metadata keys and tokenizer arrays of llama.cpp's converter (run with
