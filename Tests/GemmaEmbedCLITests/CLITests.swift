@@ -148,12 +148,36 @@ struct CLITinyModelTests {
         #expect(result.stdout.isEmpty)
     }
 
+    @Test("bench --json reports the query latency and a cold start run as a child process")
+    func benchJSON() throws {
+        let result = try CLI.run(["bench", "--model", Self.folder, "--workloads", "w2,w4", "--query-calls", "3", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(report["weights"] as? String == "f32")
+        #expect((report["peak_rss_mb"] as? Double ?? 0) > 1)
+        let workloads = try #require(report["workloads"] as? [[String: Any]])
+        #expect(workloads.map { $0["name"] as? String } == ["W2 query latency", "W4 cold start"])
+        let query = try #require(workloads.first?["metrics"] as? [String: Double])
+        #expect((query["p50 ms"] ?? 0) > 0 && (query["p50 ms"] ?? 0) <= (query["p99 ms"] ?? 0))
+        let coldStart = try #require(workloads.last?["metrics"] as? [String: Double])
+        #expect((coldStart["seconds"] ?? 0) > 0 && (coldStart["seconds"] ?? 0) < 60)
+
+        // The child gets --model (the environment names no model), and the table pads the workload names.
+        let table = try CLI.run(["bench", "--model", Self.folder, "--workloads", "w4"],
+                                environment: ["EMBEDDINGGEMMA_MODEL": "/nonexistent"])
+        #expect(table.status == 0, "\(table.stderr)")
+        #expect(table.stdout.contains("W4 cold start      seconds "), "\(table.stdout)")
+    }
+
     @Test("quantize writes a GGUF file that every command loads with --model")
     func quantize() throws {
         let path = ScratchDirectory("cli-gguf").path + "/tiny-f16.gguf"
         let written = try CLI.run(["quantize", "--model", Self.folder, "--type", "f16", "--output", path])
         #expect(written.status == 0, "\(written.stderr)")
         #expect(written.stdout.contains("wrote") && written.stdout.contains("f16"))
+        // The size it reports is the file's, in MB with one decimal as printf would round it.
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+        #expect(written.stdout.contains("(f16, \(String(format: "%.1f", Double(size) / 1e6)) MB)"), "\(written.stdout)")
         let fromFile = try CLI.run(["embed", "--model", path, "--prompt", "query", "abc", "hi there"])
         #expect(fromFile.status == 0, "\(fromFile.stderr)")
         let inMemory = try CLI.run(["embed", "--model", Self.folder, "--quantization", "f16", "--prompt", "query", "abc", "hi there"])

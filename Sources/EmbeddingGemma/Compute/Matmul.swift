@@ -64,13 +64,14 @@ enum Matmul {
     static func paddedWidth(_ width: Int) -> Int { (width + 7) / 8 * 8 }
 
     /// `c[m×n] = alpha · a[m×k] · b[n×k]ᵀ` on one thread (attention scores). The AVX2 kernel when
-    /// it runs here and `k` is a multiple of 8 (OpenBLAS is slow on such narrow products), else BLAS.
+    /// it runs here, `k` is a multiple of 8 and the product is narrow (`n` ≤ ``blasNarrowColumns``, where
+    /// OpenBLAS is slow) or short; BLAS otherwise (long sequences).
     static func multiplyTransposed(
         _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
         into c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, k: Int, alpha: Float
     ) {
         guard m > 0, n > 0 else { return }
-        guard useSmallBatchKernel, k % 8 == 0 else {
+        guard useSmallBatchKernel, k % 8 == 0, n <= blasNarrowColumns || m <= smallBatchRows else {
             multiply(a, lda: lda, b, ldb: ldb, transposeB: true, into: c, ldc: ldc, m: m, n: n, k: k, alpha: alpha)
             return
         }
@@ -119,9 +120,9 @@ enum Matmul {
             // A short query: OpenBLAS repacks the weight matrix on every call, which costs as much
             // as the arithmetic when there are only a few rows; this kernel streams it once. Narrow
             // outputs (the key and value projections): OpenBLAS runs at a third of its speed there.
-            forEachColumnBlock(outFeatures, parallel: parallel) { first, count in
-                eg_gemm_nt_avx2(input, inFeatures, Int32(rows), weight + first * inFeatures, inFeatures, Int32(count),
-                                Int32(inFeatures), output + first, outFeatures)
+            forEachKernelBlock(rows: rows, columns: outFeatures, parallel: parallel) { firstRow, rowCount, first, count in
+                eg_gemm_nt_avx2(input + firstRow * inFeatures, inFeatures, Int32(rowCount), weight + first * inFeatures, inFeatures,
+                                Int32(count), Int32(inFeatures), output + firstRow * outFeatures + first, outFeatures)
             }
         } else if !parallel {
             multiply(input, lda: inFeatures, weight, ldb: inFeatures, transposeB: true, into: output, ldc: outFeatures,
@@ -166,9 +167,10 @@ enum Matmul {
                     return
                 }
                 let parallel = Parallel.threadCount > 1 && rows * weight.rows * weight.columns >= 1 << 18
-                forEachColumnBlock(weight.rows, parallel: parallel) { first, count in
-                    eg_gemm_quantized_avx2(input, Int32(rows), weight.bytes + first * weight.rowBytes, Int32(weight.type.rawValue),
-                                           Int32(count), Int32(weight.columns), output + first, weight.rows)
+                forEachKernelBlock(rows: rows, columns: weight.rows, parallel: parallel) { firstRow, rowCount, first, count in
+                    eg_gemm_quantized_avx2(input + firstRow * weight.columns, Int32(rowCount), weight.bytes + first * weight.rowBytes,
+                                           Int32(weight.type.rawValue), Int32(count), Int32(weight.columns),
+                                           output + firstRow * weight.rows + first, weight.rows)
                 }
                 return
             }
@@ -212,6 +214,26 @@ enum Matmul {
     /// Whether short queries on Q8_0/Q4_0 weights quantize their activations to int8
     /// (`EMBEDDINGGEMMA_INT8=1`) instead of decoding the weights to float32 in L1.
     static let useInt8Kernel = getenv("EMBEDDINGGEMMA_INT8").map { String(cString: $0) } == "1"
+
+    /// Input rows per call of the AVX2 kernels: every weight panel passes over all of a call's rows,
+    /// so they should stay in the last-level cache (256 rows of 768 floats are 768 KB).
+    static let kernelRowBlock = 256
+
+    /// Splits a kernel product into calls `body(firstRow, rowCount, firstColumn, columnCount)`: up to
+    /// ``kernelRowBlock`` rows, threads share out the output columns (each reads its part of the weights
+    /// once); more rows, threads take bands of rows and call the kernel on blocks of ``kernelRowBlock``
+    /// rows with every column, so the input rows a weight panel passes over stay in cache.
+    private static func forEachKernelBlock(rows: Int, columns: Int, parallel: Bool, _ body: (Int, Int, Int, Int) -> Void) {
+        guard rows > kernelRowBlock else {
+            forEachColumnBlock(columns, parallel: parallel) { first, count in body(0, rows, first, count) }
+            return
+        }
+        Parallel.forEachChunk(rows, grain: parallel ? 32 : rows) { band in
+            for start in stride(from: band.lowerBound, to: band.upperBound, by: kernelRowBlock) {
+                body(start, min(kernelRowBlock, band.upperBound - start), 0, columns)
+            }
+        }
+    }
 
     /// Calls `body(first, count)` on slices of `0..<columns` (multiples of 16), across threads if `parallel`.
     private static func forEachColumnBlock(_ columns: Int, parallel: Bool, _ body: (Int, Int) -> Void) {

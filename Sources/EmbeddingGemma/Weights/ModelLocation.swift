@@ -52,7 +52,11 @@ public enum ModelLocation {
 
     /// The current user's home directory when `$HOME` is unset.
     private static func homeDirectory() -> String {
+        #if canImport(FoundationEssentials)
         FileManager.default.homeDirectoryForCurrentUser.path
+        #else
+        NSHomeDirectory()
+        #endif
     }
 
     /// The newest snapshot of Hub id `identifier` ("owner/name") in the local Hugging Face cache.
