@@ -10,8 +10,10 @@ import Accelerate
 import COpenBLAS
 #endif
 
-/// Float32 matrix products through the platform BLAS (Accelerate on Apple platforms,
-/// OpenBLAS on Linux). All matrices are row-major.
+/// Matrix products with float32 activations, row-major throughout: the platform BLAS (Accelerate on
+/// Apple platforms, OpenBLAS on Linux) for large float32 products, and on x86-64 CPUs with AVX2+FMA
+/// the kernels of `CEmbeddingGemmaKernels` for what BLAS does badly: short queries, narrow outputs
+/// (``blasNarrowColumns``), attention, and every product with Q8_0/Q4_0 weights.
 ///
 /// Threading is ours, not the BLAS library's: OpenBLAS is set to one thread and ``linear``
 /// splits a product across ``Parallel/threadCount`` threads itself (by rows for token batches,
@@ -20,7 +22,7 @@ import COpenBLAS
 /// about 50, and they spin (`sched_yield`) between the many small products of attention, which
 /// this design runs in parallel per sequence instead.
 enum Matmul {
-    /// Largest row count sent to the small-batch kernel.
+    /// Largest row count that always goes to the AVX2 kernel (a short query), whatever the output width.
     static let smallBatchRows = 16
 
     /// Output widths up to which the AVX2 kernel replaces OpenBLAS for any number of rows:

@@ -15,10 +15,3 @@ extension Double {
         return sign + String(whole) + "." + String(repeating: "0", count: decimals - fraction.count) + fraction
     }
 }
-
-extension String {
-    /// The string padded with spaces on the right to at least `width` characters.
-    func padded(to width: Int) -> String {
-        count >= width ? self : self + String(repeating: " ", count: width - count)
-    }
-}
