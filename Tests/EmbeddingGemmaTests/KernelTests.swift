@@ -75,7 +75,7 @@ struct KernelTests {
         }
         #expect(worst < 1e-6, "worst error relative to Σ|x·w| \(worst)")
     }
-    @Test("attention products: scores (a·bᵀ, scaled) and the weighted sum of values (a·b, padded) equal the naive products",
+    @Test("attention products: scores (a·bᵀ, scaled) and the weighted sum of values (zero-padded scores, transposed values) equal the naive products",
           arguments: [(1, 1, 8), (7, 13, 16), (12, 300, 256), (384, 257, 256), (5, 9, 3)])
     func attentionProducts(m: Int, n: Int, k: Int) {
         var seed: UInt64 = UInt64(m * 7919 + n * 31 + k)
@@ -105,21 +105,24 @@ struct KernelTests {
         }
         #expect(worst < 1e-6, "scores: worst error relative to Σ|a·b| \(worst)")
 
-        // Weighted sum: out[m×k] = s[m×n] · b viewed as [n×k]; s rows padded with zeros to paddedWidth(n).
+        // Weighted sum as the encoder computes it: out[m×k] = s[m×n] · v[n×k] with s's rows padded with zeros
+        // to paddedWidth(n) and v given transposed, its rows longer than n and holding other values beyond n.
         let stride = Matmul.paddedWidth(n)
         var s = [Float](repeating: 0, count: m * stride)
         for i in 0..<m {
             for j in 0..<n { s[i * stride + j] = a[(i * n + j) % a.count] }
         }
+        let valueStride = stride + 8
+        var transposed = [Float](repeating: 0, count: k * valueStride)
+        for d in 0..<k {
+            for j in 0..<valueStride { transposed[d * valueStride + j] = j < n ? b[j * k + d] : 1000 + Float(j) }
+        }
         var out = [Float](repeating: .nan, count: m * k)
-        var transposed = [Float](repeating: .nan, count: k * stride)
         s.withUnsafeBufferPointer { sp in
-            b.withUnsafeBufferPointer { bp in
+            transposed.withUnsafeBufferPointer { tp in
                 out.withUnsafeMutableBufferPointer { op in
-                    transposed.withUnsafeMutableBufferPointer { tp in
-                        Matmul.multiply(sp.baseAddress!, lda: stride, columns: bp.baseAddress!, ldb: k, into: op.baseAddress!, ldc: k,
-                                        m: m, n: k, k: n, transposeScratch: tp.baseAddress!)
-                    }
+                    Matmul.multiplyTransposed(sp.baseAddress!, lda: stride, tp.baseAddress!, ldb: valueStride, into: op.baseAddress!, ldc: k,
+                                              m: m, n: k, k: stride, alpha: 1)
                 }
             }
         }

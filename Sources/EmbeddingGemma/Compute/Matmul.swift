@@ -61,8 +61,8 @@ enum Matmul {
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), 0, c, Int32(ldc))
     }
 
-    /// `width` rounded up to a multiple of 8, the row stride ``multiply(_:lda:columns:ldb:into:ldc:m:n:k:transposeScratch:)``
-    /// needs for its left-hand side.
+    /// `width` rounded up to a multiple of 8: the padded row stride of attention scores, so that the
+    /// product with the values has a depth the AVX2 kernel takes.
     static func paddedWidth(_ width: Int) -> Int { (width + 7) / 8 * 8 }
 
     /// `c[m×n] = alpha · a[m×k] · b[n×k]ᵀ` on one thread (attention scores). The AVX2 kernel when
@@ -84,29 +84,6 @@ enum Matmul {
                 for j in 0..<n { row[j] *= alpha }
             }
         }
-    }
-
-    /// `c[m×n] = a[m×k] · b[k×n]` on one thread (attention's weighted sum of values). With the AVX2
-    /// kernel, `b` is first transposed into `transposeScratch` (room for `n × paddedWidth(k)` floats,
-    /// zero-padded) and `a`'s row stride `lda` must be at least `paddedWidth(k)` with zeros after
-    /// column `k`; otherwise BLAS.
-    static func multiply(
-        _ a: UnsafePointer<Float>, lda: Int, columns b: UnsafePointer<Float>, ldb: Int,
-        into c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, k: Int,
-        transposeScratch: UnsafeMutablePointer<Float>
-    ) {
-        guard m > 0, n > 0 else { return }
-        let padded = paddedWidth(k)
-        guard useSmallBatchKernel, lda >= padded else {
-            multiply(a, lda: lda, b, ldb: ldb, transposeB: false, into: c, ldc: ldc, m: m, n: n, k: k)
-            return
-        }
-        for j in 0..<n {
-            let row = transposeScratch + j * padded
-            for p in 0..<k { row[p] = b[p * ldb + j] }
-            for p in k..<padded { row[p] = 0 }
-        }
-        eg_gemm_nt_avx2(a, lda, Int32(m), transposeScratch, padded, Int32(n), Int32(padded), c, ldc)
     }
 
     /// A linear layer over `rows` input rows: `output[rows×out] = input[rows×in] · weightᵀ`,

@@ -171,45 +171,74 @@ struct GemmaEncoder: Sendable {
 
     /// Attention for every sequence of a packed batch. The (sequence, query block) pairs are
     /// independent, so they are shared out across threads, each with its own score buffer.
+    ///
+    /// With one key/value head, each sequence's values are first transposed once (`[headDim ×
+    /// valueStride(length)]`, zero after the last token), so that the weighted sum of values is a
+    /// product with a transposed right-hand side like the scores: the shape the AVX2 kernel takes.
     private func attendAll(
         q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
         out: UnsafeMutablePointer<Float>, starts: [Int], lengths: [Int], fullAttention: Bool
     ) {
         let qWidth = config.numAttentionHeads * config.headDim
         let kvWidth = config.numKeyValueHeads * config.headDim
-        var tasks: [(start: Int, length: Int, first: Int)] = []
-        for (start, length) in zip(starts, lengths) {
+        let hd = config.headDim
+        var tasks: [(sequence: Int, first: Int)] = []
+        for (sequence, length) in lengths.enumerated() {
             for first in stride(from: 0, to: length, by: attentionBlock) {
-                tasks.append((start, length, first))
+                tasks.append((sequence, first))
+            }
+        }
+        let transposes = config.numKeyValueHeads == 1
+        var valueOffsets: [Int] = []
+        var total = 0
+        for length in lengths {
+            valueOffsets.append(total)
+            total += transposes ? hd * Self.valueStride(length) : 0
+        }
+        let values = UnsafeMutablePointer<Float>.allocate(capacity: max(total, 1))
+        defer { values.deallocate() }
+        if transposes {
+            Parallel.forEachChunk(lengths.count, grain: 1) { range in
+                for s in range {
+                    let length = lengths[s], rowStride = Self.valueStride(length)
+                    let source = v + starts[s] * kvWidth
+                    let target = values + valueOffsets[s]
+                    for d in 0..<hd {
+                        let row = target + d * rowStride
+                        for t in 0..<length { row[t] = source[t * kvWidth + d] }
+                        for t in length..<rowStride { row[t] = 0 }
+                    }
+                }
             }
         }
         let longest = lengths.max() ?? 0
-        let keyCapacity = Matmul.paddedWidth(max(longest, 1))
-        let scoreCount = min(attentionBlock, max(longest, 1)) * config.numAttentionHeads * keyCapacity
-        let transposedCount = config.headDim * keyCapacity
+        let scoreCount = min(attentionBlock, max(longest, 1)) * config.numAttentionHeads * Matmul.paddedWidth(max(longest, 1))
         Parallel.forEachChunk(tasks.count, grain: 1) { range in
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: scoreCount)
-            let transposed = UnsafeMutablePointer<Float>.allocate(capacity: transposedCount)
-            defer {
-                scores.deallocate()
-                transposed.deallocate()
-            }
+            defer { scores.deallocate() }
             for task in tasks[range] {
-                attend(q: q + task.start * qWidth, k: k + task.start * kvWidth, v: v + task.start * kvWidth,
-                       out: out + task.start * qWidth, length: task.length, queries: task.first..<min(task.length, task.first + attentionBlock),
-                       fullAttention: fullAttention, scores: scores, transposed: transposed)
+                let start = starts[task.sequence], length = lengths[task.sequence]
+                attend(q: q + start * qWidth, k: k + start * kvWidth, v: v + start * kvWidth,
+                       transposedValues: values + valueOffsets[task.sequence],
+                       out: out + start * qWidth, length: length, queries: task.first..<min(length, task.first + attentionBlock),
+                       fullAttention: fullAttention, scores: scores)
             }
         }
     }
 
+    /// Row stride of a sequence's transposed values: room for the zero-padded key band of any block.
+    private static func valueStride(_ length: Int) -> Int { Matmul.paddedWidth(length) + 8 }
+
     /// Bidirectional attention of the query tokens `queries` of one sequence of `length` tokens.
     /// Sliding layers only compute the band of keys within `slidingRadius` of each block.
-    /// `scores` holds the block's score rows (padded to ``Matmul/paddedWidth(_:)``), `transposed`
-    /// the value band transposed for the product with them.
+    /// `scores` holds the block's score rows (padded to ``Matmul/paddedWidth(_:)`` with zeros);
+    /// `transposedValues` is the sequence's values transposed by ``attendAll(q:k:v:out:starts:lengths:fullAttention:)``
+    /// (used with one key/value head).
     private func attend(
         q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+        transposedValues: UnsafePointer<Float>,
         out: UnsafeMutablePointer<Float>, length: Int, queries: Range<Int>, fullAttention: Bool,
-        scores: UnsafeMutablePointer<Float>, transposed: UnsafeMutablePointer<Float>
+        scores: UnsafeMutablePointer<Float>
     ) {
         let heads = config.numAttentionHeads
         let kvHeads = config.numKeyValueHeads
@@ -236,9 +265,10 @@ struct GemmaEncoder: Sendable {
                 Kernels.softmax(scores + row * stride, count: stride,
                                 lower: max(0, i - radius) - k0, upper: min(length, i + radius + 1) - k0)
             }
-            Matmul.multiply(
-                scores, lda: stride, columns: v + k0 * kvWidth, ldb: kvWidth,
-                into: out + t0 * qWidth, ldc: hd, m: rows, n: hd, k: keys, transposeScratch: transposed)
+            // Padding columns of the scores are zero, so reading `stride` (≥ keys) transposed values is exact.
+            Matmul.multiplyTransposed(
+                scores, lda: stride, transposedValues + k0, ldb: Self.valueStride(length),
+                into: out + t0 * qWidth, ldc: hd, m: rows, n: hd, k: stride, alpha: 1)
         } else {
             for head in 0..<heads {
                 let kvHead = head / group
