@@ -93,7 +93,7 @@ struct QuantizedMatmulTests {
         for (a, b) in zip(got, expected) { worst = max(worst, abs(Double(a) - b)) }
         #expect(worst <= 1e-5 * norm, "\(type) m=\(m): worst error \(worst), output rms \(norm)")
         // The opt-in int8 kernel quantizes activations per block of 32: about 1 % of the output scale.
-        if (type == .q8_0 || type == .q4_0), m <= Matmul.smallBatchRows, Matmul.useSmallBatchKernel {
+        if (type == .q8_0 || type == .q4_0), m <= Matmul.smallBatchRows, Matmul.useAVX2Kernels {
             var int8 = [Float](repeating: .nan, count: m * Self.rows)
             input.withUnsafeBufferPointer { x in
                 int8.withUnsafeMutableBufferPointer { y in Matmul.int8Linear(x.baseAddress!, rows: m, weight: matrix, into: y.baseAddress!) }

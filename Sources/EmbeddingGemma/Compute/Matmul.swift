@@ -31,9 +31,9 @@ enum Matmul {
     /// the key/value projections (256 wide) and attention (256 keys or head width) are such products.
     static let blasNarrowColumns = 320
 
-    /// Whether the AVX2+FMA small-batch kernel runs on this CPU (and is not disabled with
-    /// `EMBEDDINGGEMMA_DISABLE_AVX2=1`, which the benchmark uses to measure what it brings).
-    static let useSmallBatchKernel: Bool = {
+    /// Whether the AVX2+FMA kernels run on this CPU (and are not disabled with
+    /// `EMBEDDINGGEMMA_DISABLE_AVX2=1`, which the benchmark uses to measure what they bring).
+    static let useAVX2Kernels: Bool = {
         if getenv("EMBEDDINGGEMMA_DISABLE_AVX2").map({ String(cString: $0) }) == "1" { return false }
         return eg_avx2_fma_available() != 0
     }()
@@ -73,7 +73,7 @@ enum Matmul {
         into c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, k: Int, alpha: Float
     ) {
         guard m > 0, n > 0 else { return }
-        guard useSmallBatchKernel, k % 8 == 0, n <= blasNarrowColumns || m <= smallBatchRows else {
+        guard useAVX2Kernels, k % 8 == 0, n <= blasNarrowColumns || m <= smallBatchRows else {
             multiply(a, lda: lda, b, ldb: ldb, transposeB: true, into: c, ldc: ldc, m: m, n: n, k: k, alpha: alpha)
             return
         }
@@ -95,7 +95,7 @@ enum Matmul {
     ) {
         _ = configureThreads
         let parallel = Parallel.threadCount > 1 && rows * outFeatures * inFeatures >= 1 << 20
-        if useSmallBatchKernel, inFeatures % 8 == 0, rows <= smallBatchRows || outFeatures <= blasNarrowColumns {
+        if useAVX2Kernels, inFeatures % 8 == 0, rows <= smallBatchRows || outFeatures <= blasNarrowColumns {
             // A short query: OpenBLAS repacks the weight matrix on every call, which costs as much
             // as the arithmetic when there are only a few rows; this kernel streams it once. Narrow
             // outputs (the key and value projections): OpenBLAS runs at a third of its speed there.
@@ -167,7 +167,7 @@ enum Matmul {
 
     /// Whether Q8_0/Q4_0 `weight` is multiplied by the AVX2 kernel without a decoded copy.
     private static func usesQuantizedKernel(_ weight: WeightMatrix) -> Bool {
-        useSmallBatchKernel && (weight.type == .q8_0 || weight.type == .q4_0) && weight.columns <= Int(EG_QUANTIZED_MAX_K)
+        useAVX2Kernels && (weight.type == .q8_0 || weight.type == .q4_0) && weight.columns <= Int(EG_QUANTIZED_MAX_K)
     }
 
     /// The int8 variant for short queries on Q8_0/Q4_0 weights (AVX2 required): activations are

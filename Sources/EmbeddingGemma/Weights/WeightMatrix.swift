@@ -113,7 +113,7 @@ struct WeightMatrix: @unchecked Sendable {
             return
         }
         withExtendedLifetime(owner) {
-            if (type == .q8_0 || type == .q4_0), Matmul.useSmallBatchKernel {
+            if (type == .q8_0 || type == .q4_0), Matmul.useAVX2Kernels {
                 // The AVX2 decoder gives the same values (d · q) several times faster.
                 eg_decode_rows_avx2(bytes + range.lowerBound * rowBytes, Int32(type.rawValue), Int32(range.count), Int32(columns), out)
                 return
