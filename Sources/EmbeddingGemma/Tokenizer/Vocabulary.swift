@@ -71,27 +71,7 @@ struct Vocabulary: Sendable {
             guard let base = store.baseAddress else { return nil }
             let a = UnsafeBufferPointer(start: base + Int(starts[l]), count: Int(lengths[l]))
             let b = UnsafeBufferPointer(start: base + Int(starts[r]), count: Int(lengths[r]))
-            var h: UInt64 = 0xcbf2_9ce4_8422_2325
-            for byte in a { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
-            for byte in b { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
-            let hash = h ^ (h >> 29)
-            let total = a.count + b.count
-            var slot = Int(truncatingIfNeeded: hash) & mask
-            return slots.withUnsafeBufferPointer { table -> Int32? in
-                while true {
-                    let value = table[slot]
-                    if value == Self.emptySlot { return nil }
-                    let candidate = Int(value)
-                    if Int(lengths[candidate]) == total {
-                        let stored = base + Int(starts[candidate])
-                        if memoryEqual(stored, a.baseAddress ?? stored, a.count),
-                           memoryEqual(stored + a.count, b.baseAddress ?? stored, b.count) {
-                            return Int32(candidate)
-                        }
-                    }
-                    slot = (slot + 1) & mask
-                }
-            }
+            return findSlot(a, b, hash: Self.hash(a, b)).id
         }
     }
 
@@ -102,15 +82,21 @@ struct Vocabulary: Sendable {
         return storage[start..<(start + Int(lengths[id]))]
     }
 
-    private static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+    /// FNV-1a over the bytes of `a` then `b`, with the high bits folded in (the table uses the low ones).
+    private static func hash(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8> = Self.noBytes) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes {
-            h = (h ^ UInt64(b)) &* 0x100_0000_01b3
-        }
+        for byte in a { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        for byte in b { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
         return h ^ (h >> 29)
     }
 
-    private func findSlot(_ bytes: UnsafeBufferPointer<UInt8>, hash: UInt64) -> (slot: Int, id: Int32?) {
+    private static var noBytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: nil, count: 0) }
+
+    /// The slot of the piece spelled by `a` followed by `b` (no bytes for a single piece): its id if
+    /// present, else the free slot where it would go.
+    private func findSlot(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8> = Self.noBytes,
+                          hash: UInt64) -> (slot: Int, id: Int32?) {
+        let total = a.count + b.count
         var slot = Int(truncatingIfNeeded: hash) & mask
         return slots.withUnsafeBufferPointer { table in
             storage.withUnsafeBufferPointer { store in
@@ -118,13 +104,14 @@ struct Vocabulary: Sendable {
                     let value = table[slot]
                     if value == Self.emptySlot { return (slot, nil) }
                     let candidate = Int(value)
-                    let length = Int(lengths[candidate])
-                    if length == bytes.count {
-                        if length == 0 { return (slot, Int32(candidate)) }
-                        let start = Int(starts[candidate])
-                        if let stored = store.baseAddress, let wanted = bytes.baseAddress,
-                           memoryEqual(stored + start, wanted, length) {
-                            return (slot, Int32(candidate))
+                    if Int(lengths[candidate]) == total {
+                        if total == 0 { return (slot, Int32(candidate)) }
+                        if let base = store.baseAddress {
+                            let stored = base + Int(starts[candidate])
+                            if memoryEqual(stored, a.baseAddress ?? stored, a.count),
+                               memoryEqual(stored + a.count, b.baseAddress ?? stored, b.count) {
+                                return (slot, Int32(candidate))
+                            }
                         }
                     }
                     slot = (slot + 1) & mask
