@@ -139,6 +139,10 @@ struct CLITinyModelTests {
         (["embed", "x", "--quantization", "q3"], "unknown quantization 'q3'"),
         (["embed", "x", "--quantization", "q8_0"], "q8_0 stores blocks of 32 values"),
         (["quantize", "--type", "int5", "--output", "/tmp/never-written.gguf"], "unknown type 'int5'"),
+        (["quantize", "--type", "f16", "--calibration", "/tmp/x.txt", "--output", "/tmp/never-written.gguf"],
+         "--calibration applies to q8_0, q4_0 and mixed, not f16"),
+        (["quantize", "--type", "q4_0", "--calibration", "/tmp/x.txt", "--no-calibration", "--output", "/tmp/never-written.gguf"],
+         "--calibration and --no-calibration exclude each other"),
     ])
     func errors(arguments: [String], message: String) throws {
         let withModel = arguments.contains("--model") ? arguments : arguments + ["--model", Self.folder]

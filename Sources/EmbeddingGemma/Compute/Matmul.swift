@@ -61,6 +61,26 @@ enum Matmul {
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), 0, c, Int32(ldc))
     }
 
+    /// Upper triangle of `gram[width×width] += xᵀ·x` for `x` `[rows×width]` (calibration
+    /// statistics; the lower triangle is left alone), one BLAS call.
+    static func addGram(_ x: UnsafePointer<Float>, rows: Int, width: Int, into gram: UnsafeMutablePointer<Float>) {
+        guard rows > 0, width > 0 else { return }
+        _ = configureThreads
+        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(width), Int32(rows),
+                    1, x, Int32(width), 1, gram, Int32(width))
+    }
+
+    /// `c[m×n] −= a[m×k] · b[k×n]` (all row-major with the given strides), one BLAS call.
+    static func subtractProduct(
+        _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
+        from c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, k: Int
+    ) {
+        guard m > 0, n > 0, k > 0 else { return }
+        _ = configureThreads
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
+                    -1, a, Int32(lda), b, Int32(ldb), 1, c, Int32(ldc))
+    }
+
     /// `width` rounded up to a multiple of 8: the padded row stride of attention scores, so that the
     /// product with the values has a depth the AVX2 kernel takes.
     static func paddedWidth(_ width: Int) -> Int { (width + 7) / 8 * 8 }

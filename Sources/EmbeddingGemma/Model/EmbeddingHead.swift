@@ -35,16 +35,22 @@ struct EmbeddingHead: Sendable {
         outputWidth = dense.last?.outFeatures ?? inputWidth
     }
 
-    /// The same head with its projections encoded as `quantization` says.
-    func converted(to quantization: QuantizationType) -> EmbeddingHead {
+    /// The same head with its projections encoded as `quantization` says, block scales weighted
+    /// by `importance` when given.
+    func converted(to quantization: QuantizationType, importance: ImportanceMatrix? = nil) -> EmbeddingHead {
         let type = quantization.type(for: .head)
-        return EmbeddingHead(dense: dense.map { Dense(weight: $0.weight.converted(to: type), bias: $0.bias) },
+        let converted = dense.enumerated().map { index, layer in
+            Dense(weight: layer.weight.converted(to: type, plan: type.isBlockQuantized ? importance?.headInput(index).map(GPTQ.Plan.init) : nil),
+                  bias: layer.bias)
+        }
+        return EmbeddingHead(dense: converted,
                              normalizes: normalizes, inputWidth: inputWidth)
     }
 
     /// Pools `hidden` (`[tokens × inputWidth]`, sequences packed per `lengths`) and projects each
     /// sequence to one embedding.
-    func apply(hidden: [Float], lengths: [Int]) -> [[Float]] {
+    /// `statistics`, when given, records each projection's squared inputs (calibration).
+    func apply(hidden: [Float], lengths: [Int], statistics: ActivationStatistics? = nil) -> [[Float]] {
         let count = lengths.count
         var pooled = [Float](repeating: 0, count: count * inputWidth)
         var offset = 0
@@ -60,11 +66,12 @@ struct EmbeddingHead: Sendable {
         let scratchCount = dense.map { Matmul.scratchCount(for: $0.weight) }.max() ?? 0
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(scratchCount, 1))
         defer { scratch.deallocate() }
-        for layer in dense {
+        for (index, layer) in dense.enumerated() {
             var next = [Float](repeating: 0, count: count * layer.outFeatures)
             current.withUnsafeBufferPointer { input in
                 next.withUnsafeMutableBufferPointer { output in
                     guard let ip = input.baseAddress, let op = output.baseAddress else { return }
+                    statistics?.recordHead(index, input: ip, rows: count, width: layer.inFeatures)
                     Matmul.linear(ip, rows: count, weight: layer.weight, into: op, scratch: scratch)
                 }
             }

@@ -54,10 +54,14 @@ struct GemmaEncoder: Sendable {
         attentionScale = Float(1 / config.queryPreAttnScalar.squareRoot())
     }
 
-    /// The same encoder with its matrices encoded as `quantization` says.
-    func converted(to quantization: QuantizationType) -> GemmaEncoder {
+    /// The same encoder with its matrices encoded as `quantization` says, block scales weighted
+    /// by `importance` when given (the embedding table, a lookup, is quantized plainly).
+    func converted(to quantization: QuantizationType, importance: ImportanceMatrix? = nil) -> GemmaEncoder {
+        let converted = layers.enumerated().map { index, layer in
+            layer.converted(to: quantization, importance: importance.map { ($0, layer: index) })
+        }
         var copy = GemmaEncoder(config: config, embedding: embedding.converted(to: quantization.type(for: .embedding)),
-                                layers: layers.map { $0.converted(to: quantization) }, finalNorm: finalNorm)
+                                layers: converted, finalNorm: finalNorm)
         copy.attentionBlock = attentionBlock
         return copy
     }
@@ -81,8 +85,12 @@ struct GemmaEncoder: Sendable {
     ///   - lengths: the length of each sequence (each ≤ `maxPositionEmbeddings`).
     ///   - layerCount: number of layers to run (all by default; fewer for layer-by-layer checks).
     ///   - applyFinalNorm: whether to apply the final RMSNorm.
+    ///   - statistics: when given, records the squared inputs of every product (calibration).
     /// - Returns: hidden states `[tokens × hidden]`.
-    func forward(tokens: [Int32], lengths: [Int], layerCount: Int? = nil, applyFinalNorm: Bool = true) -> [Float] {
+    func forward(
+        tokens: [Int32], lengths: [Int], layerCount: Int? = nil, applyFinalNorm: Bool = true,
+        statistics: ActivationStatistics? = nil
+    ) -> [Float] {
         let n = tokens.count
         let h = config.hiddenSize
         let heads = config.numAttentionHeads
@@ -116,7 +124,7 @@ struct GemmaEncoder: Sendable {
             }
         }
 
-        for layer in layers.prefix(min(layerCount ?? layers.count, layers.count)) {
+        for (index, layer) in layers.prefix(min(layerCount ?? layers.count, layers.count)).enumerated() {
             let rotary = layer.isFullAttention ? globalRotary : localRotary
 
             // Attention block.
@@ -124,6 +132,7 @@ struct GemmaEncoder: Sendable {
                 Kernels.rmsNorm(xp + r.lowerBound * h, into: np + r.lowerBound * h, rows: r.count, width: h,
                                 scale: layer.inputNorm.pointer, eps: eps)
             }
+            statistics?.record(layer: index, site: .attentionInput, input: np, rows: n)
             Matmul.linear(np, rows: n, weight: layer.query, into: qp, scratch: scratch)
             Matmul.linear(np, rows: n, weight: layer.key, into: kp, scratch: scratch)
             Matmul.linear(np, rows: n, weight: layer.value, into: vp, scratch: scratch)
@@ -139,6 +148,7 @@ struct GemmaEncoder: Sendable {
                              positions: pp + lo, cos: rotary.cos.pointer, sin: rotary.sin.pointer)
             }
             attendAll(q: qp, k: kp, v: vp, out: ap, starts: starts, lengths: lengths, fullAttention: layer.isFullAttention)
+            statistics?.record(layer: index, site: .attentionOutput, input: ap, rows: n)
             Matmul.linear(ap, rows: n, weight: layer.output, into: np, scratch: scratch)
             Parallel.forEachChunk(n, grain: 32) { r in
                 Kernels.rmsNorm(np + r.lowerBound * h, into: xp + r.lowerBound * h, rows: r.count, width: h,
@@ -148,11 +158,13 @@ struct GemmaEncoder: Sendable {
             }
 
             // Feed-forward block.
+            statistics?.record(layer: index, site: .feedForwardInput, input: np, rows: n)
             Matmul.linear(np, rows: n, weight: layer.gate, into: gp, scratch: scratch)
             Matmul.linear(np, rows: n, weight: layer.up, into: upp, scratch: scratch)
             Parallel.forEachChunk(n, grain: 16) { r in
                 Kernels.geluMultiply(gp + r.lowerBound * inter, upp + r.lowerBound * inter, count: r.count * inter)
             }
+            statistics?.record(layer: index, site: .feedForwardHidden, input: gp, rows: n)
             Matmul.linear(gp, rows: n, weight: layer.down, into: np, scratch: scratch)
             Parallel.forEachChunk(n, grain: 32) { r in
                 Kernels.rmsNorm(np + r.lowerBound * h, into: xp + r.lowerBound * h, rows: r.count, width: h,

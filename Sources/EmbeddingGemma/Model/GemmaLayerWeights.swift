@@ -78,15 +78,27 @@ struct GemmaLayerWeights: Sendable {
             isFullAttention: config.isFullAttention(layer: index))
     }
 
-    /// The same layer with its matrices encoded as `quantization` says.
-    func converted(to quantization: QuantizationType) -> GemmaLayerWeights {
+    /// The same layer with its matrices encoded as `quantization` says; `importance` (this layer's
+    /// index in an ``ImportanceMatrix``) weights the block scales of Q4_0 / Q8_0 matrices.
+    func converted(to quantization: QuantizationType, importance: (ImportanceMatrix, layer: Int)? = nil) -> GemmaLayerWeights {
         let attention = quantization.type(for: .attention)
         let feedForward = quantization.type(for: .feedForward)
+        let needsPlans = attention.isBlockQuantized || feedForward.isBlockQuantized
+        func plan(_ site: ActivationStatistics.Site) -> GPTQ.Plan? {
+            guard needsPlans else { return nil }
+            return importance.flatMap { $0.0.input(layer: $0.layer, site: site) }.map(GPTQ.Plan.init)
+        }
+        let attentionInput = plan(.attentionInput)
+        let feedForwardInput = plan(.feedForwardInput)
         return GemmaLayerWeights(
             norms: (inputNorm, postAttentionNorm, preFeedforwardNorm, postFeedforwardNorm, queryNorm, keyNorm),
-            query: query.converted(to: attention), key: key.converted(to: attention),
-            value: value.converted(to: attention), output: output.converted(to: attention),
-            gate: gate.converted(to: feedForward), up: up.converted(to: feedForward), down: down.converted(to: feedForward),
+            query: query.converted(to: attention, plan: attentionInput),
+            key: key.converted(to: attention, plan: attentionInput),
+            value: value.converted(to: attention, plan: attentionInput),
+            output: output.converted(to: attention, plan: plan(.attentionOutput)),
+            gate: gate.converted(to: feedForward, plan: feedForwardInput),
+            up: up.converted(to: feedForward, plan: feedForwardInput),
+            down: down.converted(to: feedForward, plan: plan(.feedForwardHidden)),
             isFullAttention: isFullAttention)
     }
 }

@@ -11,6 +11,9 @@ struct AddedTokenMatcher: Sendable {
     init() {}
 
     /// Registers `content` (UTF-8 bytes, non-empty) as token `id`.
+    /// The ids of every added token.
+    var tokenIds: Set<Int32> { Set(terminal.filter { $0 >= 0 }) }
+
     mutating func add(_ content: [UInt8], id: Int32) {
         guard let first = content.first else { return }
         firstByte[Int(first)] = true

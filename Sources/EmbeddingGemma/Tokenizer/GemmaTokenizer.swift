@@ -198,6 +198,23 @@ public struct GemmaTokenizer: Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// Ids of the ordinary text pieces, in id order: no control, added or byte tokens and no
+    /// markup pieces such as `<unused0>` or `[multimodal]`.
+    func ordinaryPieceIds() -> [Int32] {
+        var ids: [Int32] = []
+        ids.reserveCapacity(vocabulary.count)
+        let added = addedTokens.tokenIds
+        for id in 0..<vocabulary.count {
+            let token = Int32(id)
+            guard !specialIds.contains(token), byteValueById[token] == nil, !added.contains(token),
+                  let piece = vocabulary.piece(id), let first = piece.first, let last = piece.last else { continue }
+            let isMarkup = (first == UInt8(ascii: "<") && last == UInt8(ascii: ">"))
+                || (first == UInt8(ascii: "[") && last == UInt8(ascii: "]"))
+            if !isMarkup { ids.append(token) }
+        }
+        return ids
+    }
+
     /// The piece of `id` as text (`▁` kept), or nil for an unknown id.
     public func piece(for id: Int) -> String? {
         vocabulary.piece(id).map { String(decoding: $0, as: UTF8.self) }

@@ -45,15 +45,20 @@ struct WeightMatrix: @unchecked Sendable {
     }
 
     /// Encodes float32 `values` (`rows × columns`) as `type`, rows shared out across threads.
-    /// `columns` must be a multiple of `type`'s block size.
-    init(encoding values: UnsafePointer<Float>, rows: Int, columns: Int, as type: GGMLType) {
+    /// `columns` must be a multiple of `type`'s block size. With a calibration `plan` for this
+    /// matrix's input, Q4_0 / Q8_0 matrices are quantized by ``GPTQ``.
+    init(encoding values: UnsafePointer<Float>, rows: Int, columns: Int, as type: GGMLType, plan: GPTQ.Plan? = nil) {
         let rowBytes = type.rowBytes(elements: columns) ?? 0
         let storage = ByteStorage(count: rows * rowBytes)
-        let target = UncheckedSendable(storage.pointer)
-        let source = UncheckedSendable(values)
-        Parallel.forEachChunk(rows, grain: 256) { range in
-            for r in range {
-                BlockQuantization.encode(source.value + r * columns, count: columns, as: type, into: target.value + r * rowBytes)
+        if let plan, type == .q4_0 || type == .q8_0, plan.width == columns {
+            GPTQ.encode(values, rows: rows, columns: columns, plan: plan, as: type, into: storage.pointer)
+        } else {
+            let target = UncheckedSendable(storage.pointer)
+            let source = UncheckedSendable(values)
+            Parallel.forEachChunk(rows, grain: 256) { range in
+                for r in range {
+                    BlockQuantization.encode(source.value + r * columns, count: columns, as: type, into: target.value + r * rowBytes)
+                }
             }
         }
         self.type = type
@@ -74,16 +79,19 @@ struct WeightMatrix: @unchecked Sendable {
         return copy
     }
 
-    /// The same values re-encoded as `type` (self when already of that type).
-    func converted(to type: GGMLType) -> WeightMatrix {
+    /// The same values re-encoded as `type` (self when already of that type), by ``GPTQ`` for
+    /// Q4_0 / Q8_0 when a calibration `plan` for the matrix's input is given.
+    func converted(to type: GGMLType, plan: GPTQ.Plan? = nil) -> WeightMatrix {
         if type == self.type { return self }
         if let floats {
-            return WeightMatrix(encoding: floats, rows: rows, columns: columns, as: type)
+            return WeightMatrix(encoding: floats, rows: rows, columns: columns, as: type, plan: plan)
         }
         let decoded = UnsafeMutablePointer<Float>.allocate(capacity: max(rows * columns, 1))
         defer { decoded.deallocate() }
         decode(rows: 0..<rows, into: decoded)
-        return withExtendedLifetime(self) { WeightMatrix(encoding: decoded, rows: rows, columns: columns, as: type) }
+        return withExtendedLifetime(self) {
+            WeightMatrix(encoding: decoded, rows: rows, columns: columns, as: type, plan: plan)
+        }
     }
 
     /// The float32 elements when the matrix is float32.

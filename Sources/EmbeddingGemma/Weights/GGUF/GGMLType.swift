@@ -32,6 +32,9 @@ public enum GGMLType: UInt32, Sendable, CaseIterable {
     case bf16 = 30
 
     /// Elements per block (1 for plain floats).
+    /// Whether values are stored as Q8_0 / Q4_0 blocks with a scale (what ``GPTQ`` quantizes).
+    var isBlockQuantized: Bool { self == .q8_0 || self == .q4_0 }
+
     public var blockSize: Int {
         switch self {
         case .f32, .f16, .bf16: return 1
