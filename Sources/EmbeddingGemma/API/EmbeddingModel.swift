@@ -66,9 +66,11 @@ public final class EmbeddingModel: Sendable {
     /// Quantizing the float32 checkpoint takes a few seconds on two cores.
     /// - Parameters:
     ///   - quantization: the target encoding.
-    ///   - importance: column importances measured on calibration text
-    ///     (``importanceMatrix(calibration:)``): Q4_0 / Q8_0 block scales then minimise the error
-    ///     where inputs are large. The files stay ordinary Q4_0 / Q8_0.
+    ///   - importance: input statistics measured on calibration text
+    ///     (``importanceMatrix(calibration:)``): Q4_0 / Q8_0 matrices are then quantized by GPTQ, which
+    ///     keeps each matrix's outputs rather than its weights closest to float32 (the embedding table
+    ///     is rounded to nearest). Takes about 25 s more than without. The blocks stay ordinary
+    ///     Q4_0 / Q8_0.
     /// - Throws: ``EmbeddingGemmaError/unsupportedConfiguration(_:)`` when a matrix width is not a
     ///   multiple of the 32-value blocks of Q8_0 / Q4_0, or when `importance` was measured on a
     ///   model of another shape.

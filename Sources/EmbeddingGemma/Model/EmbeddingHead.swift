@@ -35,8 +35,8 @@ struct EmbeddingHead: Sendable {
         outputWidth = dense.last?.outFeatures ?? inputWidth
     }
 
-    /// The same head with its projections encoded as `quantization` says, block scales weighted
-    /// by `importance` when given.
+    /// The same head with its projections encoded as `quantization` says; with calibration
+    /// statistics, Q4_0 / Q8_0 projections are quantized by ``GPTQ``.
     func converted(to quantization: QuantizationType, importance: ImportanceMatrix? = nil) -> EmbeddingHead {
         let type = quantization.type(for: .head)
         let converted = dense.enumerated().map { index, layer in

@@ -54,8 +54,9 @@ struct GemmaEncoder: Sendable {
         attentionScale = Float(1 / config.queryPreAttnScalar.squareRoot())
     }
 
-    /// The same encoder with its matrices encoded as `quantization` says, block scales weighted
-    /// by `importance` when given (the embedding table, a lookup, is quantized plainly).
+    /// The same encoder with its matrices encoded as `quantization` says; with calibration
+    /// statistics, Q4_0 / Q8_0 layer matrices are quantized by ``GPTQ`` (the embedding table, a
+    /// lookup whose rows are not multiplied by inputs, is rounded to nearest).
     func converted(to quantization: QuantizationType, importance: ImportanceMatrix? = nil) -> GemmaEncoder {
         let converted = layers.enumerated().map { index, layer in
             layer.converted(to: quantization, importance: importance.map { ($0, layer: index) })

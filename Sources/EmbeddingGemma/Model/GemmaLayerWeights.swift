@@ -78,8 +78,8 @@ struct GemmaLayerWeights: Sendable {
             isFullAttention: config.isFullAttention(layer: index))
     }
 
-    /// The same layer with its matrices encoded as `quantization` says; `importance` (this layer's
-    /// index in an ``ImportanceMatrix``) weights the block scales of Q4_0 / Q8_0 matrices.
+    /// The same layer with its matrices encoded as `quantization` says; with `importance` (and this
+    /// layer's index in it), Q4_0 / Q8_0 matrices are quantized by ``GPTQ`` against their inputs.
     func converted(to quantization: QuantizationType, importance: (ImportanceMatrix, layer: Int)? = nil) -> GemmaLayerWeights {
         let attention = quantization.type(for: .attention)
         let feedForward = quantization.type(for: .feedForward)
