@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// GPTQ (Frantar et al., 2022, "Accurate Post-Training Quantization for Generative Pre-trained
 /// Transformers") for GGUF's Q4_0 / Q8_0 blocks: the columns of a `[out × in]` matrix are rounded
 /// one after another, and each column's rounding error, weighted by how the inputs move together
@@ -43,8 +37,8 @@ enum GPTQ {
         for i in 0..<n { meanDiagonal += Double(max(gram[i * n + i], 0)) }
         meanDiagonal = meanDiagonal / Double(n)
         if !(meanDiagonal > 0) || !meanDiagonal.isFinite { meanDiagonal = 1 }
-        for attempt in 0..<3 {
-            let damp = dampening * meanDiagonal * pow(10, Double(attempt))
+        for multiple in [1.0, 10, 100] {
+            let damp = dampening * meanDiagonal * multiple
             var a = [Double](repeating: 0, count: n * n)
             for i in 0..<n {
                 for j in 0...i {
