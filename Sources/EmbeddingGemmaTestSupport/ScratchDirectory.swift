@@ -1,13 +1,15 @@
 import Foundation
 
-/// A fresh folder under the system's temporary directory for one test's files.
+/// A fresh folder for one test's files, inside a per-process folder under the system's temporary
+/// directory that is removed when the test process exits.
 public struct ScratchDirectory: Sendable {
     /// The folder's path.
     public let path: String
 
-    /// Creates `<tmp>/<prefix>-<uuid>`.
+    /// Creates `<tmp>/embeddinggemma-tests-<pid>/<prefix>-<uuid>`.
     public init(_ prefix: String) {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
+        _ = ScratchRoot.removedAtExit
+        path = ScratchRoot.path + "/\(prefix)-\(UUID().uuidString)"
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 
@@ -17,4 +19,16 @@ public struct ScratchDirectory: Sendable {
         try Data(bytes).write(to: URL(fileURLWithPath: file))
         return file
     }
+}
+
+/// The per-process parent of every ``ScratchDirectory``.
+enum ScratchRoot {
+    /// `<tmp>/embeddinggemma-tests-<pid>`.
+    static let path = FileManager.default.temporaryDirectory
+        .appendingPathComponent("embeddinggemma-tests-\(ProcessInfo.processInfo.processIdentifier)").path
+
+    /// Registers the removal of ``path`` at process exit, once.
+    static let removedAtExit: Void = {
+        atexit { try? FileManager.default.removeItem(atPath: ScratchRoot.path) }
+    }()
 }
