@@ -80,4 +80,9 @@ enum Diagnostics {
     static func warn(_ message: String) {
         OutputWriter.writeAll(Array("warning: \(message)\n".utf8), to: 2)
     }
+
+    /// Prints `message` on standard error (progress of a long step; standard output stays the result).
+    static func note(_ message: String) {
+        OutputWriter.writeAll(Array("\(message)\n".utf8), to: 2)
+    }
 }

@@ -138,6 +138,7 @@ struct CLITinyModelTests {
         (["embed", "--title", "t", "--prompt", "query", "x"], "title only applies to the document prompt"),
         (["embed", "x", "--quantization", "q3"], "unknown quantization 'q3'"),
         (["embed", "x", "--quantization", "q8_0"], "q8_0 stores blocks of 32 values"),
+        (["quantize", "--type", "q4_0", "--output", "/tmp/never-written.gguf"], "q4_0 stores blocks of 32 values"),
         (["quantize", "--type", "int5", "--output", "/tmp/never-written.gguf"], "unknown type 'int5'"),
         (["quantize", "--type", "f16", "--calibration", "/tmp/x.txt", "--output", "/tmp/never-written.gguf"],
          "--calibration applies to q8_0, q4_0 and mixed, not f16"),

@@ -79,6 +79,19 @@ public final class EmbeddingModel: Sendable {
         if let importance, !importance.fits(encoder: encoder, head: head) {
             throw .unsupportedConfiguration("the importance matrix was measured on a model of another shape")
         }
+        try checkCanConvert(to: quantization)
+        return EmbeddingModel(folder: folder, tokenizer: tokenizer, encoder: encoder.converted(to: quantization, importance: importance),
+                              head: head.converted(to: quantization, importance: importance), gguf: ggufSource)
+    }
+
+    /// Number of texts of the built-in synthetic calibration (about 17 000 tokens).
+    public static let syntheticCalibrationCount = 128
+
+    /// Checks that this model's matrices can be encoded as `quantization` (what
+    /// ``converted(to:importance:)`` checks first), e.g. before a long calibration.
+    /// - Throws: ``EmbeddingGemmaError/unsupportedConfiguration(_:)`` when a matrix width is not a
+    ///   multiple of the 32-value blocks of Q8_0 / Q4_0.
+    public func checkCanConvert(to quantization: QuantizationType) throws(EmbeddingGemmaError) {
         let widths = [encoder.config.hiddenSize, encoder.config.intermediateSize,
                       encoder.config.numAttentionHeads * encoder.config.headDim] + head.dense.map(\.inFeatures)
         for role in [WeightRole.embedding, .attention, .feedForward, .head] {
@@ -87,12 +100,7 @@ public final class EmbeddingModel: Sendable {
                 throw .unsupportedConfiguration("\(quantization.rawValue) stores blocks of \(type.blockSize) values, but this model has rows of \(bad)")
             }
         }
-        return EmbeddingModel(folder: folder, tokenizer: tokenizer, encoder: encoder.converted(to: quantization, importance: importance),
-                              head: head.converted(to: quantization, importance: importance), gguf: ggufSource)
     }
-
-    /// Number of texts of the built-in synthetic calibration (about 17 000 tokens).
-    public static let syntheticCalibrationCount = 128
 
     /// Measures how the inputs of every weight matrix behave by running this model over
     /// `calibration` texts (as they are, no prompt; each truncated to the model's limit), for
