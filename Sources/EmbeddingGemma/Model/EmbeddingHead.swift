@@ -49,7 +49,7 @@ struct EmbeddingHead: Sendable {
 
     /// Pools `hidden` (`[tokens × inputWidth]`, sequences packed per `lengths`) and projects each
     /// sequence to one embedding.
-    /// `statistics`, when given, records each projection's squared inputs (calibration).
+    /// `statistics`, when given, records each projection's input statistics (calibration).
     func apply(hidden: [Float], lengths: [Int], statistics: ActivationStatistics? = nil) -> [[Float]] {
         let count = lengths.count
         var pooled = [Float](repeating: 0, count: count * inputWidth)

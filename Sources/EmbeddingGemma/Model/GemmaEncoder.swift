@@ -86,7 +86,7 @@ struct GemmaEncoder: Sendable {
     ///   - lengths: the length of each sequence (each ≤ `maxPositionEmbeddings`).
     ///   - layerCount: number of layers to run (all by default; fewer for layer-by-layer checks).
     ///   - applyFinalNorm: whether to apply the final RMSNorm.
-    ///   - statistics: when given, records the squared inputs of every product (calibration).
+    ///   - statistics: when given, records the Gram matrix of every product's input (calibration).
     /// - Returns: hidden states `[tokens × hidden]`.
     func forward(
         tokens: [Int32], lengths: [Int], layerCount: Int? = nil, applyFinalNorm: Bool = true,
