@@ -118,19 +118,8 @@ public final class EmbeddingModel: Sendable {
         guard !texts.isEmpty else { throw .invalidInput("no calibration text: give at least one non-empty text") }
         let inputs = try prepareAll(texts, prompts: Array(repeating: .none, count: texts.count))
         let statistics = ActivationStatistics(config: encoder.config, headWidths: head.dense.map(\.inFeatures))
-        var start = 0
-        while start < inputs.count {
-            var end = start
-            var tokens = 0
-            while end < inputs.count, end == start || tokens + inputs[end].ids.count <= tokensPerPass {
-                tokens += inputs[end].ids.count
-                end += 1
-            }
-            let sequences = inputs[start..<end].map(\.ids)
-            let lengths = sequences.map(\.count)
-            let hidden = encoder.forward(tokens: sequences.flatMap { $0 }, lengths: lengths, statistics: statistics)
-            _ = head.apply(hidden: hidden, lengths: lengths, statistics: statistics)
-            start = end
+        for pass in passes(inputs) {
+            _ = run(inputs[pass].map(\.ids), statistics: statistics)
         }
         return ImportanceMatrix(statistics)
     }
@@ -298,23 +287,32 @@ public final class EmbeddingModel: Sendable {
         }
         var results: [Embedding] = []
         results.reserveCapacity(inputs.count)
+        for range in passes(inputs) {
+            let pass = inputs[range]
+            for (input, vector) in zip(pass, run(pass.map(\.ids))) {
+                let cut = width == vector.count ? vector : VectorMath.normalized(Array(vector.prefix(width)))
+                results.append(Embedding(vector: cut, tokenCount: input.ids.count, originalTokenCount: input.originalCount))
+            }
+        }
+        return results
+    }
+
+    /// Consecutive ranges of `inputs` packed into encoder passes of at most ``tokensPerPass``
+    /// tokens each (a longer sequence gets a pass of its own).
+    private func passes(_ inputs: [PreparedInput]) -> [Range<Int>] {
+        var ranges: [Range<Int>] = []
         var start = 0
         while start < inputs.count {
-            // Sequences are packed into passes of at most `tokensPerPass` tokens (at least one sequence).
             var end = start
             var tokens = 0
             while end < inputs.count, end == start || tokens + inputs[end].ids.count <= tokensPerPass {
                 tokens += inputs[end].ids.count
                 end += 1
             }
-            let pass = inputs[start..<end]
-            for (input, vector) in zip(pass, run(pass.map(\.ids))) {
-                let cut = width == vector.count ? vector : VectorMath.normalized(Array(vector.prefix(width)))
-                results.append(Embedding(vector: cut, tokenCount: input.ids.count, originalTokenCount: input.originalCount))
-            }
+            ranges.append(start..<end)
             start = end
         }
-        return results
+        return ranges
     }
 
     /// Tokenizes every input, on all cores when there are many; the first failing input's error is thrown.
@@ -394,9 +392,10 @@ public final class EmbeddingModel: Sendable {
     }
 
     /// Encoder and head over one pass of tokenized sequences.
-    func run(_ sequences: [[Int32]]) -> [[Float]] {
+    /// `statistics`, when given, records every product's input (calibration).
+    func run(_ sequences: [[Int32]], statistics: ActivationStatistics? = nil) -> [[Float]] {
         let lengths = sequences.map(\.count)
-        let hidden = encoder.forward(tokens: sequences.flatMap { $0 }, lengths: lengths)
-        return head.apply(hidden: hidden, lengths: lengths)
+        let hidden = encoder.forward(tokens: sequences.flatMap { $0 }, lengths: lengths, statistics: statistics)
+        return head.apply(hidden: hidden, lengths: lengths, statistics: statistics)
     }
 }

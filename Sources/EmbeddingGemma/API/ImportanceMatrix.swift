@@ -51,8 +51,7 @@ public struct ImportanceMatrix: Sendable {
 
     /// Whether the statistics have the shape of `encoder`'s layers and `head`'s projections.
     func fits(encoder: GemmaEncoder, head: EmbeddingHead) -> Bool {
-        let config = encoder.config
-        let widths = [config.hiddenSize, config.numAttentionHeads * config.headDim, config.hiddenSize, config.intermediateSize]
+        let widths = ActivationStatistics.Site.allCases.map { $0.width(in: encoder.config) }
         return layers.count == encoder.layers.count
             && layers.allSatisfy { $0.map(\.width) == widths }
             && self.head.map(\.width) == head.dense.map(\.inFeatures)

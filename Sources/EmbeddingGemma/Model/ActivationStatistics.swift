@@ -16,6 +16,15 @@ final class ActivationStatistics {
         case feedForwardInput
         /// `gelu(gate) · up`: input of the down projection.
         case feedForwardHidden
+
+        /// Input features at this site in a model of `config`.
+        func width(in config: GemmaConfig) -> Int {
+            switch self {
+            case .attentionInput, .feedForwardInput: return config.hiddenSize
+            case .attentionOutput: return config.numAttentionHeads * config.headDim
+            case .feedForwardHidden: return config.intermediateSize
+            }
+        }
     }
 
     /// Inputs wider than this keep only their diagonal (a `3072²` Gram matrix of the head's second
@@ -29,21 +38,18 @@ final class ActivationStatistics {
     private(set) var headGrams: [[Float]]
     /// Input features of each Dense projection of the head.
     let headWidths: [Int]
+    /// Input features of each ``Site``, by raw value.
+    private let siteWidths: [Int]
     /// Tokens seen by the encoder layers.
     private(set) var tokenCount = 0
     /// Pooled vectors (sequences) seen by the head.
     private(set) var sequenceCount = 0
 
     init(config: GemmaConfig, headWidths: [Int]) {
-        let widths: [Site: Int] = [
-            .attentionInput: config.hiddenSize, .attentionOutput: config.numAttentionHeads * config.headDim,
-            .feedForwardInput: config.hiddenSize, .feedForwardHidden: config.intermediateSize,
-        ]
+        let siteWidths = Site.allCases.map { $0.width(in: config) }
+        self.siteWidths = siteWidths
         layerGrams = (0..<config.numHiddenLayers).map { _ in
-            Site.allCases.map { site in
-                let width = widths[site] ?? 0
-                return [Float](repeating: 0, count: width * width)
-            }
+            siteWidths.map { [Float](repeating: 0, count: $0 * $0) }
         }
         self.headWidths = headWidths
         headGrams = headWidths.map { width in
@@ -54,7 +60,7 @@ final class ActivationStatistics {
     /// Adds `rows` rows of `input` (`[rows × width]`) read at `site` of `layer`.
     func record(layer: Int, site: Site, input: UnsafePointer<Float>, rows: Int) {
         if site == .attentionInput, layer == 0 { tokenCount += rows }
-        let width = Int(Double(layerGrams[layer][site.rawValue].count).squareRoot())
+        let width = siteWidths[site.rawValue]
         layerGrams[layer][site.rawValue].withUnsafeMutableBufferPointer { gram in
             guard let base = gram.baseAddress else { return }
             Matmul.addGram(input, rows: rows, width: width, into: base)
