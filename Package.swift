@@ -6,10 +6,13 @@ let package = Package(
     platforms: [.macOS(.v13), .iOS(.v16)],
     products: [
         .library(name: "EmbeddingGemma", targets: ["EmbeddingGemma"]),
+        .library(name: "GemmaSearch", targets: ["GemmaSearch"]),
         .executable(name: "gemma-embed", targets: ["gemma-embed"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // SQLite with WAL, migrations and FTS5 for the search index.
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // OpenBLAS on Linux (Debian: libopenblas-dev). Apple platforms use Accelerate instead.
@@ -27,10 +30,20 @@ let package = Package(
                 .target(name: "COpenBLAS", condition: .when(platforms: [.linux])),
             ]
         ),
+        // The local semantic index: walking, text extraction, chunking, SQLite storage, search.
+        .target(
+            name: "GemmaSearch",
+            dependencies: [
+                "EmbeddingGemma",
+                "CEmbeddingGemmaKernels",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         .executableTarget(
             name: "gemma-embed",
             dependencies: [
                 "EmbeddingGemma",
+                "GemmaSearch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -51,6 +64,10 @@ let package = Package(
         .testTarget(
             name: "GemmaEmbedCLITests",
             dependencies: ["EmbeddingGemma", "EmbeddingGemmaTestSupport", "gemma-embed"]
+        ),
+        .testTarget(
+            name: "GemmaSearchTests",
+            dependencies: ["GemmaSearch", "EmbeddingGemma", "EmbeddingGemmaTestSupport"]
         ),
     ]
 )

@@ -1,7 +1,7 @@
 /// Small vector helpers shared by the API (normalisation, cosine similarity).
-enum VectorMath {
+public enum VectorMath {
     /// `v / ‖v‖` (a zero vector is returned unchanged).
-    static func normalized(_ v: [Float]) -> [Float] {
+    public static func normalized(_ v: [Float]) -> [Float] {
         var sum: Double = 0
         for x in v { sum += Double(x) * Double(x) }
         guard sum > 0 else { return v }
@@ -10,7 +10,7 @@ enum VectorMath {
     }
 
     /// Dot product; the vectors must have the same length.
-    static func dot(_ a: [Float], _ b: [Float]) -> Float {
+    public static func dot(_ a: [Float], _ b: [Float]) -> Float {
         precondition(a.count == b.count, "vectors of different lengths")
         var sum: Double = 0
         for i in 0..<a.count { sum += Double(a[i]) * Double(b[i]) }
@@ -18,7 +18,7 @@ enum VectorMath {
     }
 
     /// Cosine similarity (0 when either vector is zero); the vectors must have the same length.
-    static func cosine(_ a: [Float], _ b: [Float]) -> Float {
+    public static func cosine(_ a: [Float], _ b: [Float]) -> Float {
         precondition(a.count == b.count, "vectors of different lengths")
         var ab: Double = 0, aa: Double = 0, bb: Double = 0
         for i in 0..<a.count {

@@ -1,0 +1,118 @@
+import EmbeddingGemma
+import Foundation
+
+extension SemanticIndex {
+    /// The lexical bonus of a chunk that holds the whole query, word for word, when only that
+    /// chunk does: exact hits come first, as a person typing an identifier expects. The bonus
+    /// shrinks with the share of chunks that hold it (`ln((N+1)/n) / ln(N+1)`), so a common word
+    /// or phrase barely moves the ranking by meaning.
+    public static let exactMatchWeight: Float = 0.5
+
+    /// Candidates the 1-bit stage hands to the int8 stage (at least; 20 per result asked for).
+    static let minimumCandidates = 200
+
+    /// Searches the index.
+    /// - Parameters:
+    ///   - query: what to look for, in any language the model knows.
+    ///   - limit: most results (at least 1).
+    ///   - under: only files equal to or below this path.
+    ///   - filesOnly: one result per file (its best chunk).
+    ///   - minScore: leave out results scoring below this.
+    ///   - lexicalWeight: the bonus of a chunk holding the query word for word when no other
+    ///     does (``exactMatchWeight``); 0 ranks by meaning alone.
+    /// - Returns: results, best first; chunks with the same text appear once.
+    /// - Throws: ``SearchError/emptyQuery``, ``SearchError/invalidLimit(_:)``, storage and model errors.
+    public func search(_ query: String, limit: Int = 10, under: String? = nil, filesOnly: Bool = false,
+                       minScore: Float? = nil, lexicalWeight: Float = SemanticIndex.exactMatchWeight) throws(SearchError) -> [SearchHit] {
+        guard query.contains(where: { !$0.isWhitespace }) else { throw .emptyQuery }
+        guard limit >= 1 else { throw .invalidLimit(limit) }
+        let snapshot = try cache.current(store, dimensions: metadata.dimensions)
+        guard snapshot.matrix.count > 0 else { return [] }
+
+        var allowed: [Bool]?
+        if let under {
+            let ids = try store.fileIds(under: FileWalker.absolute(under))
+            allowed = snapshot.fileIds.map { ids.contains($0) }
+        }
+        let queryVector: [Float]
+        do { queryVector = try model.encode(query, prompt: .named("query"), dimensions: metadata.embeddingDimensions(for: model)) } catch { throw .model(error) }
+
+        // Stage 1 and 2: sign bits pick candidates, int8 codes re-score them.
+        let spread = filesOnly ? 4 : 1
+        let pool = max(limit * 4, 40) * spread
+        var scores: [Int: (dense: Float, lexical: Float)] = [:]
+        for (row, score) in snapshot.matrix.nearest(queryVector, limit: pool, candidates: max(Self.minimumCandidates, limit * 20), allowed: allowed) {
+            scores[row] = (score, 0)
+        }
+        // Lexical evidence: chunks holding the query's words one after another.
+        let words = Self.words(of: query)
+        let phrase = lexicalWeight > 0 ? try store.phraseMatches(words, limit: 200 * spread) : (ids: [], total: 0)
+        if phrase.total > 0 {
+            let n = Float(snapshot.matrix.count)
+            let specificity = log((n + 1) / Float(phrase.total)) / log(n + 1)
+            let bonus = lexicalWeight * max(0, specificity)
+            queryVector.withUnsafeBufferPointer { q in
+                for id in phrase.ids {
+                    guard let row = snapshot.rowByChunk[id], allowed?[row] ?? true else { continue }
+                    scores[row] = (scores[row]?.dense ?? snapshot.matrix.score(q, row: row), bonus)
+                }
+            }
+        }
+        // Stage 3: the best by the approximate scores, ordered by exact cosine with their float32 vectors.
+        let shortlist = scores.sorted { ($0.value.dense + $0.value.lexical, $1.key) > ($1.value.dense + $1.value.lexical, $0.key) }
+            .prefix(max(limit * 3, 30) * spread)
+        let ids = shortlist.map { snapshot.matrix.chunkIds[$0.key] }
+        let vectors = try store.vectors(ids)
+        var ranked: [(id: Int64, dense: Float, lexical: Float)] = shortlist.map { entry in
+            let id = snapshot.matrix.chunkIds[entry.key]
+            guard let vector = vectors[id], vector.count == queryVector.count else { return (id, entry.value.dense, entry.value.lexical) }
+            let dense = VectorMath.cosine(vector, queryVector)
+            return (id, dense, entry.value.lexical)
+        }
+        ranked.sort { ($0.dense + $0.lexical, $1.id) > ($1.dense + $1.lexical, $0.id) }
+
+        let details = try store.chunks(ranked.map(\.id))
+        var hits: [SearchHit] = []
+        var seenText = Set<Int64>()
+        var seenFiles = Set<String>()
+        for entry in ranked {
+            guard let (chunk, textHash) = details[entry.id] else { continue }
+            let score = entry.dense + entry.lexical
+            if let minScore, score < minScore { break }
+            guard seenText.insert(textHash).inserted else { continue }
+            if filesOnly, !seenFiles.insert(chunk.path).inserted { continue }
+            let (line, snippet) = Self.snippet(of: chunk, words: words)
+            hits.append(SearchHit(path: chunk.path, line: line, startLine: chunk.startLine, endLine: chunk.endLine, score: score,
+                                  denseScore: entry.dense, lexicalScore: entry.lexical, title: chunk.title, text: chunk.text, snippet: snippet))
+            if hits.count == limit { break }
+        }
+        return hits
+    }
+
+    /// The query's words: runs of letters and digits, as FTS5's unicode61 tokenizer splits them.
+    static func words(of query: String) -> [String] {
+        query.split(whereSeparator: { !($0.isLetter || $0.isNumber) }).map { $0.lowercased() }
+    }
+
+    /// The chunk's line holding the most distinct query words (the first such), else its first
+    /// non-blank line; with its number and trimmed text (at most 200 characters).
+    static func snippet(of chunk: StoredChunk, words: [String]) -> (line: Int, text: String) {
+        let lines = chunk.text.split(separator: "\n", omittingEmptySubsequences: false)
+        let meaningful = Set(words.filter { $0.count > 1 || $0.first?.isNumber == true })
+        var best = lines.firstIndex(where: { $0.contains(where: { !$0.isWhitespace }) }) ?? 0
+        var bestCount = 0
+        if !meaningful.isEmpty {
+            for (index, line) in lines.enumerated() {
+                let lowered = line.lowercased()
+                let count = meaningful.reduce(0) { $0 + (lowered.contains($1) ? 1 : 0) }
+                if count > bestCount {
+                    best = index
+                    bestCount = count
+                }
+            }
+        }
+        var text = lines.isEmpty ? "" : String(lines[best].trimmingWhitespace())
+        if text.count > 200 { text = String(text.prefix(199)) + "…" }
+        return (chunk.startLine + best, text)
+    }
+}
