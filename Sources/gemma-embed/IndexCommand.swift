@@ -22,8 +22,8 @@ struct IndexCommand: ParsableCommand {
     @OptionGroup var indexOptions: IndexOptionGroup
     @OptionGroup var modelOptions: ModelOptions
 
-    @Option(name: .customLong("chunk-tokens"), help: "Most model tokens per chunk (a new or rebuilt index only).")
-    var chunkTokens = 512
+    @Option(name: .customLong("chunk-tokens"), help: "Most model tokens per chunk, default 512 (a new or rebuilt index only).")
+    var chunkTokens: Int?
 
     @Option(name: .long, help: "Matryoshka width of the stored vectors: 768, 512, 256 or 128 (a new or rebuilt index only).")
     var dimensions: Int?
@@ -45,7 +45,7 @@ struct IndexCommand: ParsableCommand {
 
     func validate() throws {
         if paths.isEmpty, !stats { throw ValidationError("give the files or folders to index (or --stats)") }
-        if chunkTokens < 16 { throw ValidationError("--chunk-tokens must be at least 16") }
+        if let chunkTokens, chunkTokens < 16 { throw ValidationError("--chunk-tokens must be at least 16") }
         if maxFileMB < 1 { throw ValidationError("--max-file-mb must be at least 1") }
         if let dimensions, !EmbeddingModel.supportedDimensions.contains(dimensions) {
             throw ValidationError(EmbeddingGemmaError.unsupportedDimensions(dimensions, supported: EmbeddingModel.supportedDimensions).description)
@@ -68,9 +68,13 @@ struct IndexCommand: ParsableCommand {
                 throw SearchError.pathNotFound(path)
             }
             let model = try loadModel(indexPath: indexPath)
-            let options = IndexOptions(chunkTokens: chunkTokens, overlapTokens: min(48, chunkTokens / 2 - 1), dimensions: dimensions,
+            let tokens = chunkTokens ?? 512
+            let options = IndexOptions(chunkTokens: tokens, overlapTokens: min(48, tokens / 2 - 1), dimensions: dimensions,
                                        maxFileBytes: Int64(maxFileMB) << 20)
             let index = try SemanticIndex(path: indexPath, model: model, options: options, rebuild: rebuild)
+            if let chunkTokens, chunkTokens != index.metadata.chunkTokens {
+                throw CLIError("the index has chunks of \(index.metadata.chunkTokens) tokens; add --rebuild to re-chunk and re-embed everything with \(chunkTokens)")
+            }
             let flag = SignalFlag(message: "stopping after the batch in flight (finished files are kept; Ctrl-C again to quit now)")
             let bar = ProgressBar()
             let summary = try index.update(paths, options: options, progress: { bar.update($0) }, shouldStop: { flag.isRaised })
