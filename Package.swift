@@ -69,5 +69,10 @@ let package = Package(
             name: "GemmaSearchTests",
             dependencies: ["GemmaSearch", "EmbeddingGemma", "EmbeddingGemmaTestSupport"]
         ),
+        // Retrieval quality on ../shared/search-eval with the real model (release tier).
+        .testTarget(
+            name: "GemmaSearchModelTests",
+            dependencies: ["GemmaSearch", "EmbeddingGemma"]
+        ),
     ]
 )

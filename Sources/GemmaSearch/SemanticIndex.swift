@@ -114,6 +114,16 @@ public final class SemanticIndex: Sendable {
     /// - Returns: how many files were removed.
     @discardableResult
     public func remove(_ paths: [String]) throws(SearchError) -> Int {
+        try Self.remove(paths, store: store)
+    }
+
+    /// Removes `paths` from the index at `indexPath` without loading a model.
+    @discardableResult
+    public static func remove(_ paths: [String], fromIndexAt indexPath: String) throws(SearchError) -> Int {
+        try remove(paths, store: IndexStore(path: FileWalker.absolute(indexPath), create: false))
+    }
+
+    private static func remove(_ paths: [String], store: IndexStore) throws(SearchError) -> Int {
         var all: [String] = []
         for path in paths { all += try store.filePaths(under: FileWalker.absolute(path)) }
         return try store.remove(paths: all)
@@ -121,10 +131,22 @@ public final class SemanticIndex: Sendable {
 
     /// What the index holds.
     public func statistics() throws(SearchError) -> IndexStatistics {
+        try Self.statistics(store: store)
+    }
+
+    /// What the index at `indexPath` holds, read without loading a model.
+    public static func statistics(ofIndexAt indexPath: String) throws(SearchError) -> IndexStatistics {
+        try statistics(store: IndexStore(path: FileWalker.absolute(indexPath), create: false))
+    }
+
+    private static func statistics(store: IndexStore) throws(SearchError) -> IndexStatistics {
+        guard let metadata = try store.metadata() else {
+            throw .indexCorrupt(path: store.path, reason: "it was never set up; index some files first")
+        }
         let counts = try store.counts()
         var bytes: Int64 = 0
         for suffix in ["", "-wal"] {
-            if let attributes = try? FileManager.default.attributesOfItem(atPath: path + suffix),
+            if let attributes = try? FileManager.default.attributesOfItem(atPath: store.path + suffix),
                let size = attributes[.size] as? NSNumber {
                 bytes += size.int64Value
             }

@@ -56,12 +56,11 @@ struct IndexCommand: ParsableCommand {
         let indexPath = indexOptions.path
         do {
             if stats || remove {
-                let index = try SemanticIndex.open(path: indexPath, model: modelOptions.model == nil ? nil : try modelOptions.load())
                 if remove {
-                    let removed = try index.remove(paths)
-                    Diagnostics.note("removed \(removed) file\(removed == 1 ? "" : "s") from \(index.path)")
+                    let removed = try SemanticIndex.remove(paths, fromIndexAt: indexPath)
+                    Diagnostics.note("removed \(removed) file\(removed == 1 ? "" : "s") from \(indexPath)")
                 }
-                if stats { try printStatistics(index) }
+                if stats { printStatistics(try SemanticIndex.statistics(ofIndexAt: indexPath), path: indexPath) }
                 return
             }
             for path in paths where !FileManager.default.fileExists(atPath: path) {
@@ -118,10 +117,9 @@ struct IndexCommand: ParsableCommand {
         if summary.interrupted { Diagnostics.note("run the same command again to continue") }
     }
 
-    private func printStatistics(_ index: SemanticIndex) throws {
-        let statistics = try index.statistics()
+    private func printStatistics(_ statistics: IndexStatistics, path: String) {
         let meta = statistics.metadata
-        print("index: \(index.path)")
+        print("index: \(path)")
         print("files: \(statistics.files) (\(statistics.skippedFiles) more left out), chunks: \(statistics.chunks), tokens: \(statistics.tokens)")
         print("size on disk: \((Double(statistics.bytesOnDisk) / 1_048_576).fixed(1)) MiB")
         print("model: \(meta.modelPath) (\(meta.quantization), fingerprint \(meta.modelFingerprint)), \(meta.dimensions) dimensions")

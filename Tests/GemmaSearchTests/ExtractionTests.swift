@@ -51,13 +51,3 @@ struct ExtractionTests {
         #expect(SkippedFile.Reason.pdfToolMissing.description.contains("poppler-utils"))
     }
 }
-
-extension Result: @retroactive Equatable where Success == ExtractedText, Failure == SkippedFile.Reason {
-    public static func == (a: Self, b: Self) -> Bool {
-        switch (a, b) {
-        case (.failure(let x), .failure(let y)): return x == y
-        case (.success(let x), .success(let y)): return x.text == y.text && x.title == y.title
-        default: return false
-        }
-    }
-}

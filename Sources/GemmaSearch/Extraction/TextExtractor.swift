@@ -2,7 +2,7 @@ import EmbeddingGemma
 import Foundation
 
 /// A file's text, ready to chunk.
-struct ExtractedText: Sendable {
+struct ExtractedText: Sendable, Equatable {
     /// The text; its lines are the file's lines (for PDFs, the lines `pdftotext` writes).
     var text: String
     /// A title for every chunk of the file (an HTML page's title), if any.
