@@ -3,9 +3,8 @@
 #if defined(__x86_64__) || defined(_M_X64)
 #include <cpuid.h>
 #include "block_simd.h"
-
-/* Floats of the buffer a panel of decoded weight rows is kept in (48 KB, on the stack). */
-#define EG_PANEL_FLOATS (3 * EG_QUANTIZED_MAX_K)
+#include "gemm_driver.h"
+#include "avx512_blocks.h"
 
 int eg_avx2_fma_available(void) {
     unsigned int a, b, c, d;
@@ -79,47 +78,16 @@ static float dot1(const float *x, const float *w, int k) {
     return eg_hsum(a);
 }
 
-/* Input rows per chunk: about 128 KB of them, which stay in L2 while a panel of weight rows
-   is multiplied with them. A multiple of 4, at least 4. */
-static int chunk_rows(int k) {
-    const int rows = (32768 / k) & ~3;
-    return rows < 4 ? 4 : rows;
-}
-
-/* y[i][j] = x[i] . w[j] for i < m, j < n (n weight rows of k floats, row stride ldw), input rows
-   taken in L2-sized chunks, weight rows 3 at a time. */
-__attribute__((target("avx2,fma")))
-static void multiply_panel(const float *x, long ldx, int m, const float *w, long ldw, int n, int k, float *y, long ldy) {
-    const int chunk = chunk_rows(k);
-    for (int i0 = 0; i0 < m; i0 += chunk) {
-        const int i1 = i0 + chunk < m ? i0 + chunk : m;
-        int j = 0;
-        for (; j + 3 <= n; j += 3) {
-            int i = i0;
-            for (; i + 4 <= i1; i += 4) block4x3(x + i * ldx, ldx, w + j * ldw, ldw, k, y + i * ldy + j, ldy);
-            for (; i < i1; i++) block1x3(x + i * ldx, w + j * ldw, ldw, k, y + i * ldy + j);
-        }
-        for (; j < n; j++) {
-            int i = i0;
-            for (; i + 4 <= i1; i += 4) block4x1(x + i * ldx, ldx, w + j * ldw, k, y + i * ldy + j, ldy);
-            for (; i < i1; i++) y[i * ldy + j] = dot1(x + i * ldx, w + j * ldw, k);
-        }
-    }
-}
-
-/* Weight rows per panel: about 48 KB of float32 rows, a multiple of 3, at least 3. */
-static int panel_rows(int k) {
-    const int rows = 3 * (EG_PANEL_FLOATS / (3 * k));
-    return rows < 3 ? 3 : rows;
-}
+/* The AVX2 register blocks (4 x 3, k a multiple of 8). */
+static const eg_block_set avx2_blocks = {3, 8, block4x3, block1x3, block4x1, dot1};
 
 __attribute__((target("avx2,fma")))
 void eg_gemm_nt_avx2(const float *x, long ldx, int m, const float *w, long ldw, int n, int k, float *y, long ldy) {
-    const int panel = panel_rows(k);
-    for (int j = 0; j < n; j += panel) {
-        const int count = n - j < panel ? n - j : panel;
-        multiply_panel(x, ldx, m, w + j * ldw, ldw, count, k, y + j, ldy);
-    }
+    eg_gemm_nt_blocks(&avx2_blocks, x, ldx, m, w, ldw, n, k, y, ldy);
+}
+
+void eg_gemm_nt_avx512(const float *x, long ldx, int m, const float *w, long ldw, int n, int k, float *y, long ldy) {
+    eg_gemm_nt_blocks(&eg_avx512_blocks, x, ldx, m, w, ldw, n, k, y, ldy);
 }
 
 /* One row of Q8_0 (type 8) or Q4_0 (type 2) blocks decoded to k floats. */
@@ -144,17 +112,27 @@ void eg_decode_rows_avx2(const void *w, int weight_type, int rows, int k, float 
     for (int r = 0; r < rows; r++) decode_row((const unsigned char *)w + r * row_bytes, weight_type, k, out + (long)r * k);
 }
 
+/* Q8_0/Q4_0 weights decoded panel by panel into a stack buffer, multiplied by `blocks`. */
 __attribute__((target("avx2,fma,f16c")))
-void eg_gemm_quantized_avx2(const float *x, int m, const void *w, int weight_type, int n, int k, float *y, long ldy) {
+static void gemm_quantized(const eg_block_set *blocks, const float *x, int m, const void *w, int weight_type, int n, int k, float *y,
+                           long ldy) {
     float rows[EG_PANEL_FLOATS];
     const long row_bytes = (long)(k / 32) * eg_block_bytes(weight_type);
     const unsigned char *wb = (const unsigned char *)w;
-    const int panel = panel_rows(k);
+    const int panel = eg_panel_rows(k, blocks->width);
     for (int j = 0; j < n; j += panel) {
         const int count = n - j < panel ? n - j : panel;
         for (int t = 0; t < count; t++) decode_row(wb + (j + t) * row_bytes, weight_type, k, rows + (long)t * k);
-        multiply_panel(x, k, m, rows, k, count, k, y + j, ldy);
+        eg_multiply_panel(blocks, x, k, m, rows, k, count, k, y + j, ldy);
     }
+}
+
+void eg_gemm_quantized_avx2(const float *x, int m, const void *w, int weight_type, int n, int k, float *y, long ldy) {
+    gemm_quantized(&avx2_blocks, x, m, w, weight_type, n, k, y, ldy);
+}
+
+void eg_gemm_quantized_avx512(const float *x, int m, const void *w, int weight_type, int n, int k, float *y, long ldy) {
+    gemm_quantized(&eg_avx512_blocks, x, m, w, weight_type, n, k, y, ldy);
 }
 
 #else
@@ -170,6 +148,14 @@ void eg_decode_rows_avx2(const void *w, int weight_type, int rows, int k, float 
 }
 
 void eg_gemm_quantized_avx2(const float *x, int m, const void *w, int weight_type, int n, int k, float *y, long ldy) {
+    (void)x; (void)m; (void)w; (void)weight_type; (void)n; (void)k; (void)y; (void)ldy;
+}
+
+void eg_gemm_nt_avx512(const float *x, long ldx, int m, const float *w, long ldw, int n, int k, float *y, long ldy) {
+    (void)x; (void)ldx; (void)m; (void)w; (void)ldw; (void)n; (void)k; (void)y; (void)ldy;
+}
+
+void eg_gemm_quantized_avx512(const float *x, int m, const void *w, int weight_type, int n, int k, float *y, long ldy) {
     (void)x; (void)m; (void)w; (void)weight_type; (void)n; (void)k; (void)y; (void)ldy;
 }
 

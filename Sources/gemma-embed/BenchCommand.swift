@@ -89,7 +89,8 @@ struct BenchCommand: ParsableCommand {
         let threads = "\(EmbeddingModel.threadCount)"
         if json {
             let report = BenchReport(
-                machine: Self.machine(), threads: threads, precision: "float32 activations", weights: model.quantization.rawValue,
+                machine: Self.machine(), cpu_features: ComputeEnvironment.cpuFeatures, blas_core: ComputeEnvironment.blasCore,
+                kernels: ComputeEnvironment.kernels, threads: threads, precision: "float32 activations", weights: model.quantization.rawValue,
                 weight_mb: Double(model.weightBytes) / 1e6, load_seconds: loadSeconds, peak_rss_mb: rss,
                 workloads: results.map { r in
                     BenchReport.Workload(name: r.name, detail: r.detail,
@@ -99,6 +100,8 @@ struct BenchCommand: ParsableCommand {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
+            print("CPU features: \(ComputeEnvironment.cpuFeatures.joined(separator: " ")); BLAS core: \(ComputeEnvironment.blasCore ?? "none")")
+            print("kernels: \(ComputeEnvironment.kernels)")
             print("machine: \(Self.machine()); threads: \(threads); weights: \(model.quantization.rawValue) (\((Double(model.weightBytes) / 1e6).fixed(0)) MB), float32 activations; model load \(loadSeconds.fixed(2)) s")
             for r in results {
                 let metrics = r.metrics.map { "\($0.0) \($0.1.fixed(2))" }.joined(separator: ", ")
@@ -116,6 +119,9 @@ struct BenchCommand: ParsableCommand {
             var metrics: [String: Double]
         }
         var machine: String
+        var cpu_features: [String]
+        var blas_core: String?
+        var kernels: String
         var threads: String
         var precision: String
         var weights: String
@@ -221,12 +227,6 @@ struct BenchCommand: ParsableCommand {
     }
 
     static func machine() -> String {
-        var model = "unknown CPU"
-        if let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-           let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
-           let value = line.split(separator: ":", maxSplits: 1).last {
-            model = String(value.drop(while: { $0 == " " || $0 == "\t" }))
-        }
-        return "\(model), \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB"
+        "\(ComputeEnvironment.cpuModel), \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB"
     }
 }

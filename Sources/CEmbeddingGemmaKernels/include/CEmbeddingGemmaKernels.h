@@ -15,6 +15,18 @@ int eg_avx2_fma_available(void);
 /// Requires eg_avx2_fma_available() and k % 8 == 0.
 void eg_gemm_nt_avx2(const float *x, long ldx, int m, const float *w, long ldw, int n, int k, float *y, long ldy);
 
+/// 1 when this CPU runs the AVX-512F kernels (eg_avx2_fma_available(), AVX512F, and OS support
+/// for the opmask and ZMM state).
+int eg_avx512_available(void);
+
+/// eg_gemm_nt_avx2 with AVX-512F register blocks of 4 input rows x 6 weight rows (same cache
+/// blocking). Requires eg_avx512_available() and k % 16 == 0.
+void eg_gemm_nt_avx512(const float *x, long ldx, int m, const float *w, long ldw, int n, int k, float *y, long ldy);
+
+/// eg_gemm_quantized_avx2 with the AVX-512F blocks of eg_gemm_nt_avx512 (the decoding stays AVX2).
+/// Requires eg_avx512_available(), k % 32 == 0 and k <= EG_QUANTIZED_MAX_K.
+void eg_gemm_quantized_avx512(const float *x, int m, const void *w, int weight_type, int n, int k, float *y, long ldy);
+
 /// Largest row width (k) of eg_gemm_quantized_avx2.
 #define EG_QUANTIZED_MAX_K 4096
 

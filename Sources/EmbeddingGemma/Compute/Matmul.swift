@@ -38,6 +38,40 @@ enum Matmul {
         return eg_avx2_fma_available() != 0
     }()
 
+    /// Whether the AVX-512F kernels run on this CPU (and are not disabled with
+    /// `EMBEDDINGGEMMA_DISABLE_AVX512=1`). They then take every float32 product whose depth is a
+    /// multiple of 16, large batches included: measured on an AMD Zen 5 (BENCHMARKS.md), where
+    /// Debian's OpenBLAS 0.3.21 runs its AVX2 (Haswell) kernels, they are faster than OpenBLAS.
+    static let useAVX512Kernels: Bool = {
+        if getenv("EMBEDDINGGEMMA_DISABLE_AVX512").map({ String(cString: $0) }) == "1" { return false }
+        return useAVX2Kernels && eg_avx512_available() != 0
+    }()
+
+    /// Whether large float32 products (many rows, wide outputs) go to this engine's kernels instead
+    /// of BLAS: always with AVX-512 (measured faster, BENCHMARKS.md), and with AVX2 when the BLAS
+    /// library runs generic pre-AVX2 kernels on this CPU (``ComputeEnvironment/blasIsGeneric``).
+    static let kernelTakesLargeProducts: Bool = useAVX512Kernels || (useAVX2Kernels && ComputeEnvironment.blasIsGeneric)
+
+    /// The name of the kernel each kind of product runs on this CPU, for `bench`.
+    static var kernelDescription: String {
+        let large = useAVX512Kernels ? "AVX-512 kernel" : kernelTakesLargeProducts ? "AVX2 kernel (BLAS is generic here)" : "BLAS"
+        let small = useAVX512Kernels ? "AVX-512 kernel" : useAVX2Kernels ? "AVX2 kernel" : "BLAS"
+        let quantized = useAVX512Kernels ? "AVX2 decode + AVX-512 kernel" : useAVX2Kernels ? "AVX2 decode + AVX2 kernel" : "decode + BLAS"
+        return "large float32: \(large); queries and narrow products: \(small); Q8_0/Q4_0: \(quantized)"
+    }
+
+    /// `y[i·ldy + j] = x[i] · w[j]` on one thread with the widest kernel this CPU runs for depth `k`
+    /// (AVX-512 when `k` is a multiple of 16, else AVX2; `k` must be a multiple of 8).
+    @inline(__always)
+    static func kernelProduct(_ x: UnsafePointer<Float>, ldx: Int, m: Int, _ w: UnsafePointer<Float>, ldw: Int, n: Int, k: Int,
+                              into y: UnsafeMutablePointer<Float>, ldy: Int) {
+        if useAVX512Kernels, k % 16 == 0 {
+            eg_gemm_nt_avx512(x, ldx, Int32(m), w, ldw, Int32(n), Int32(k), y, ldy)
+        } else {
+            eg_gemm_nt_avx2(x, ldx, Int32(m), w, ldw, Int32(n), Int32(k), y, ldy)
+        }
+    }
+
     /// Makes the BLAS library single-threaded, once per process.
     static let configureThreads: Void = {
         #if canImport(COpenBLAS)
@@ -93,11 +127,11 @@ enum Matmul {
         into c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, k: Int, alpha: Float
     ) {
         guard m > 0, n > 0 else { return }
-        guard useAVX2Kernels, k % 8 == 0, n <= blasNarrowColumns || m <= smallBatchRows else {
+        guard useAVX2Kernels, k % 8 == 0, n <= blasNarrowColumns || m <= smallBatchRows || kernelTakesLargeProducts else {
             multiply(a, lda: lda, b, ldb: ldb, transposeB: true, into: c, ldc: ldc, m: m, n: n, k: k, alpha: alpha)
             return
         }
-        eg_gemm_nt_avx2(a, lda, Int32(m), b, ldb, Int32(n), Int32(k), c, ldc)
+        kernelProduct(a, ldx: lda, m: m, b, ldw: ldb, n: n, k: k, into: c, ldy: ldc)
         if alpha != 1 {
             for i in 0..<m {
                 let row = c + i * ldc
@@ -115,13 +149,13 @@ enum Matmul {
     ) {
         _ = configureThreads
         let parallel = Parallel.threadCount > 1 && rows * outFeatures * inFeatures >= 1 << 20
-        if useAVX2Kernels, inFeatures % 8 == 0, rows <= smallBatchRows || outFeatures <= blasNarrowColumns {
+        if useAVX2Kernels, inFeatures % 8 == 0, rows <= smallBatchRows || outFeatures <= blasNarrowColumns || kernelTakesLargeProducts {
             // A short query: OpenBLAS repacks the weight matrix on every call, which costs as much
             // as the arithmetic when there are only a few rows; this kernel streams it once. Narrow
             // outputs (the key and value projections): OpenBLAS runs at a third of its speed there.
             forEachKernelBlock(rows: rows, columns: outFeatures, parallel: parallel) { firstRow, rowCount, first, count in
-                eg_gemm_nt_avx2(input + firstRow * inFeatures, inFeatures, Int32(rowCount), weight + first * inFeatures, inFeatures,
-                                Int32(count), Int32(inFeatures), output + firstRow * outFeatures + first, outFeatures)
+                kernelProduct(input + firstRow * inFeatures, ldx: inFeatures, m: rowCount, weight + first * inFeatures, ldw: inFeatures,
+                              n: count, k: inFeatures, into: output + firstRow * outFeatures + first, ldy: outFeatures)
             }
         } else if !parallel {
             multiply(input, lda: inFeatures, weight, ldb: inFeatures, transposeB: true, into: output, ldc: outFeatures,
@@ -167,9 +201,10 @@ enum Matmul {
                 }
                 let parallel = Parallel.threadCount > 1 && rows * weight.rows * weight.columns >= 1 << 18
                 forEachKernelBlock(rows: rows, columns: weight.rows, parallel: parallel) { firstRow, rowCount, first, count in
-                    eg_gemm_quantized_avx2(input + firstRow * weight.columns, Int32(rowCount), weight.bytes + first * weight.rowBytes,
-                                           Int32(weight.type.rawValue), Int32(count), Int32(weight.columns),
-                                           output + firstRow * weight.rows + first, weight.rows)
+                    let product = useAVX512Kernels ? eg_gemm_quantized_avx512 : eg_gemm_quantized_avx2
+                    product(input + firstRow * weight.columns, Int32(rowCount), weight.bytes + first * weight.rowBytes,
+                            Int32(weight.type.rawValue), Int32(count), Int32(weight.columns),
+                            output + firstRow * weight.rows + first, weight.rows)
                 }
                 return
             }

@@ -1,0 +1,60 @@
+import CEmbeddingGemmaKernels
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(COpenBLAS)
+import COpenBLAS
+#endif
+
+/// What the engine computes with on this machine: the CPU's vector features, the BLAS library's
+/// choice of kernels, and which kernel each kind of product runs. `gemma-embed bench` prints it.
+public enum ComputeEnvironment {
+    /// The CPU model name (`/proc/cpuinfo` on Linux).
+    public static var cpuModel: String {
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+              let value = line.split(separator: ":", maxSplits: 1).last else { return "unknown CPU" }
+        return String(value.drop(while: { $0 == " " || $0 == "\t" }))
+    }
+
+    /// The vector features that matter to the kernels, as the kernel reports them (`/proc/cpuinfo` names).
+    public static var cpuFeatures: [String] {
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else {
+            var features: [String] = []
+            if eg_avx2_fma_available() != 0 { features += ["avx2", "fma"] }
+            if eg_avx512_available() != 0 { features.append("avx512f") }
+            return features
+        }
+        let wanted: Set<Substring> = ["avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx_vnni",
+                                      "avx512_bf16", "amx_tile", "amx_int8", "amx_bf16"]
+        return line.split(separator: " ").filter { wanted.contains($0) }.map(String.init)
+    }
+
+    /// The core type OpenBLAS picked for its kernels (`openblas_get_corename()`), nil elsewhere.
+    public static var blasCore: String? {
+        #if canImport(COpenBLAS)
+        guard let name = openblas_get_corename() else { return nil }
+        return String(cString: name)
+        #else
+        return nil
+        #endif
+    }
+
+    /// Whether the BLAS library runs pre-AVX2 kernels on a CPU that has AVX2 (OpenBLAS 0.3.21 falls
+    /// back to its generic Prescott kernels on CPU models it does not know): large float32
+    /// products then go to this engine's kernels instead.
+    public static var blasIsGeneric: Bool { isGeneric(blasCore: blasCore) }
+
+    /// Whether an OpenBLAS core name is below AVX2 class.
+    static func isGeneric(blasCore: String?) -> Bool {
+        guard let core = blasCore?.lowercased() else { return false }
+        let avx2Class = ["haswell", "zen", "skylakex", "cooperlake", "sapphirerapids", "excavator"]
+        return !avx2Class.contains(where: { core.contains($0) })
+    }
+
+    /// Which kernel each kind of product runs.
+    public static var kernels: String { Matmul.kernelDescription }
+}

@@ -1,0 +1,79 @@
+import CEmbeddingGemmaKernels
+import Testing
+@testable import EmbeddingGemma
+
+/// Every float32 product kernel this CPU runs, called directly, against a double-precision naive
+/// product: AVX2 (4 × 3 blocks) and AVX-512 (4 × 6 blocks) where the CPU has them. Shapes cover
+/// the edge blocks (rows not a multiple of 4, weight rows not a multiple of the block width,
+/// more weight rows than one panel) and strided operands.
+@Suite("Product kernels on this CPU")
+struct KernelVariantTests {
+    static func values(_ count: Int, seed: UInt64) -> [Float] {
+        var state = seed
+        return (0..<count).map { _ in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Float(Int64(bitPattern: state) >> 40) / Float(1 << 23)
+        }
+    }
+
+    typealias Kernel = (UnsafePointer<Float>, Int, Int32, UnsafePointer<Float>, Int, Int32, Int32, UnsafeMutablePointer<Float>, Int) -> Void
+
+    static var kernels: [(String, Kernel)] {
+        var list: [(String, Kernel)] = []
+        if eg_avx2_fma_available() != 0 { list.append(("AVX2", eg_gemm_nt_avx2)) }
+        if eg_avx512_available() != 0 { list.append(("AVX-512", eg_gemm_nt_avx512)) }
+        return list
+    }
+
+    @Test("float32 kernels equal the naive product", arguments: [(1, 1, 16), (3, 7, 32), (5, 13, 48), (9, 25, 768), (37, 200, 64), (64, 17, 3072)])
+    func float32(m: Int, n: Int, k: Int) {
+        let ldx = k + 16, ldw = k + 32, ldy = n + 5
+        let x = Self.values(m * ldx, seed: UInt64(m * 31 + k)), w = Self.values(n * ldw, seed: UInt64(n * 17 + k))
+        for (name, kernel) in Self.kernels {
+            var y = [Float](repeating: .nan, count: m * ldy)
+            x.withUnsafeBufferPointer { xb in
+                w.withUnsafeBufferPointer { wb in
+                    y.withUnsafeMutableBufferPointer { yb in
+                        guard let xp = xb.baseAddress, let wp = wb.baseAddress, let yp = yb.baseAddress else { return }
+                        kernel(xp, ldx, Int32(m), wp, ldw, Int32(n), Int32(k), yp, ldy)
+                    }
+                }
+            }
+            var worst: Double = 0
+            for i in 0..<m {
+                for j in 0..<n {
+                    var exact: Double = 0
+                    for p in 0..<k { exact += Double(x[i * ldx + p]) * Double(w[j * ldw + p]) }
+                    worst = max(worst, abs(Double(y[i * ldy + j]) - exact) / max(1, abs(exact)))
+                }
+            }
+            #expect(worst < 2e-5, "\(name) \(m)×\(n)×\(k): worst relative error \(worst)")
+            // Padding columns of the output are never written.
+            #expect(y[ldy - 1].isNaN, "\(name) wrote past n")
+        }
+    }
+
+    @Test("the AVX-512 quantized product equals the AVX2 one on Q8_0 and Q4_0 weights",
+          .enabled(if: eg_avx512_available() != 0, "this CPU has no AVX-512F"), arguments: [GGMLType.q8_0, .q4_0])
+    func quantized(type: GGMLType) {
+        let m = 7, n = 29, k = 768
+        let x = Self.values(m * k, seed: 5), weights = Self.values(n * k, seed: 6)
+        let rowBytes = type.rowBytes(elements: k) ?? 0
+        var encoded = [UInt8](repeating: 0, count: n * rowBytes)
+        weights.withUnsafeBufferPointer { source in
+            encoded.withUnsafeMutableBytes { target in
+                guard let s = source.baseAddress, let t = target.baseAddress else { return }
+                for r in 0..<n { BlockQuantization.encode(s + r * k, count: k, as: type, into: t + r * rowBytes) }
+            }
+        }
+        var a = [Float](repeating: 0, count: m * n), b = a
+        x.withUnsafeBufferPointer { xb in
+            encoded.withUnsafeBytes { wb in
+                guard let xp = xb.baseAddress, let wp = wb.baseAddress else { return }
+                eg_gemm_quantized_avx2(xp, Int32(m), wp, Int32(type.rawValue), Int32(n), Int32(k), &a, n)
+                eg_gemm_quantized_avx512(xp, Int32(m), wp, Int32(type.rawValue), Int32(n), Int32(k), &b, n)
+            }
+        }
+        for (p, q) in zip(a, b) { #expect(abs(p - q) <= 1e-4 * max(1, abs(p))) }
+    }
+}
