@@ -45,9 +45,14 @@ struct BenchCommand: ParsableCommand {
             _ = try model.encodeDocument(Array(docs.prefix(4)))
             let seconds = try Self.time { _ = try model.encodeDocument(docs) }
             let flops = Double(tokens) * Self.layerFlopsPerToken(model)
+            var metrics = [("texts/s", 64 / seconds), ("tokens/s", Double(tokens) / seconds),
+                           ("layer GFLOP/s", flops / seconds / 1e9), ("seconds", seconds)]
+            // The machine's float32 ceiling, from a register-only multiply-add probe on every thread.
+            if let peak = ComputeEnvironment.measurePeakGFLOPS() {
+                metrics += [("probe peak GFLOP/s", peak), ("% of peak", 100 * flops / seconds / 1e9 / peak)]
+            }
             results.append(BenchResult(name: "W1 documents", detail: "64 × \(tokens / 64) tokens, document prompt, one batch",
-                                       metrics: [("texts/s", 64 / seconds), ("tokens/s", Double(tokens) / seconds),
-                                                 ("layer GFLOP/s", flops / seconds / 1e9), ("seconds", seconds)]))
+                                       metrics: metrics))
         }
         if selected.contains("w2") {
             let query = "red planet facts"

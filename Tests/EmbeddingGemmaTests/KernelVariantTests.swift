@@ -77,3 +77,69 @@ struct KernelVariantTests {
         for (p, q) in zip(a, b) { #expect(abs(p - q) <= 1e-4 * max(1, abs(p))) }
     }
 }
+
+@Suite("BLAS core classification")
+struct BLASCoreTests {
+    @Test("OpenBLAS core names: generic below AVX2, AVX-512 class for SkylakeX and later")
+    func classification() {
+        for core in ["Prescott", "Core2", "Nehalem", "Sandybridge", "Generic"] {
+            #expect(ComputeEnvironment.isGeneric(blasCore: core), "\(core)")
+        }
+        for core in ["Haswell", "Zen", "SkylakeX", "Cooperlake", "SapphireRapids"] {
+            #expect(!ComputeEnvironment.isGeneric(blasCore: core), "\(core)")
+        }
+        #expect(ComputeEnvironment.usesAVX512(blasCore: "Cooperlake"))
+        #expect(ComputeEnvironment.usesAVX512(blasCore: "SkylakeX"))
+        #expect(!ComputeEnvironment.usesAVX512(blasCore: "Haswell"))
+        #expect(!ComputeEnvironment.usesAVX512(blasCore: nil))
+        #expect(!ComputeEnvironment.isGeneric(blasCore: nil), "no BLAS core (Accelerate) is not generic")
+    }
+}
+
+@Suite("Int8 kernels on this CPU")
+struct Int8KernelTests {
+    @Test("the VNNI int8 product is bit-identical to the AVX2 one and close to the float product", .enabled(if: eg_vnni_available() != 0, "this CPU has no VNNI"),
+          arguments: [GGMLType.q8_0, .q4_0])
+    func vnniMatchesAVX2(type: GGMLType) {
+        let m = 6, n = 37, k = 1024
+        let x = KernelVariantTests.values(m * k, seed: 11).map { $0 * 3 }, weights = KernelVariantTests.values(n * k, seed: 12)
+        let rowBytes = type.rowBytes(elements: k) ?? 0
+        var encoded = [UInt8](repeating: 0, count: n * rowBytes)
+        weights.withUnsafeBufferPointer { source in
+            encoded.withUnsafeMutableBytes { target in
+                guard let s = source.baseAddress, let t = target.baseAddress else { return }
+                for r in 0..<n { BlockQuantization.encode(s + r * k, count: k, as: type, into: t + r * rowBytes) }
+            }
+        }
+        let activationBytes = Int(eg_q8_activation_row_bytes(Int32(k)))
+        let quantized = UnsafeMutableRawPointer.allocate(byteCount: m * activationBytes, alignment: 64)
+        defer { quantized.deallocate() }
+        eg_quantize_activations_q8(x, Int32(m), Int32(k), quantized)
+        var a = [Float](repeating: 0, count: m * n), b = [Float](repeating: 1, count: m * n)
+        encoded.withUnsafeBytes { wb in
+            guard let wp = wb.baseAddress else { return }
+            eg_quantized_gemm_avx2(quantized, Int32(m), wp, Int32(type.rawValue), Int32(n), Int32(k), &a, Int32(n))
+            eg_quantized_gemm_vnni(quantized, Int32(m), wp, Int32(type.rawValue), Int32(n), Int32(k), &b, Int32(n))
+        }
+        #expect(a == b)
+        // And close to the float product of the decoded weights and the unquantized activations:
+        // int8 activations carry about 0.4 % error per value, so the error is bounded by a small
+        // share of ‖x‖·‖w‖ (a relative bound fails where the exact sum cancels to near zero).
+        var decoded = [Float](repeating: 0, count: n * k)
+        encoded.withUnsafeBytes { wb in
+            guard let wp = wb.baseAddress else { return }
+            eg_decode_rows_avx2(wp, Int32(type.rawValue), Int32(n), Int32(k), &decoded)
+        }
+        for i in 0..<m {
+            for j in 0..<n {
+                var exact: Double = 0, xx: Double = 0, ww: Double = 0
+                for p in 0..<k {
+                    exact += Double(x[i * k + p]) * Double(decoded[j * k + p])
+                    xx += Double(x[i * k + p]) * Double(x[i * k + p])
+                    ww += Double(decoded[j * k + p]) * Double(decoded[j * k + p])
+                }
+                #expect(abs(Double(a[i * n + j]) - exact) <= 0.01 * (xx * ww).squareRoot())
+            }
+        }
+    }
+}

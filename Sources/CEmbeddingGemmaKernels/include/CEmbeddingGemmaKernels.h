@@ -57,6 +57,20 @@ void eg_quantize_activations_q8(const float *x, int m, int k, void *out);
 /// f16 scale + 16 bytes of 4-bit codes) layout. Requires eg_avx2_fma_available() and k % 32 == 0.
 void eg_quantized_gemm_avx2(const void *xq, int m, const void *w, int weight_type, int n, int k, float *y, int ldy);
 
+/// 2 when this CPU has AVX-512 VNNI with AVX-512VL, 1 when it has AVX-VNNI (VEX), else 0: the
+/// byte dot-product instruction (vpdpbusd) that eg_quantized_gemm_vnni uses.
+int eg_vnni_available(void);
+
+/// eg_quantized_gemm_avx2 with vpdpbusd in place of maddubs + madd (the same integer sums, so the
+/// same results). Requires eg_vnni_available() != 0.
+void eg_quantized_gemm_vnni(const void *xq, int m, const void *w, int weight_type, int n, int k, float *y, int ldy);
+
+/// Peak-throughput probes: `steps` rounds of 16 independent float32 multiply-adds on 8 (AVX2+FMA)
+/// or 16 (AVX-512F) lanes, so 256 or 512 floating-point operations a step. Require
+/// eg_avx2_fma_available() / eg_avx512_available(); the return value only keeps the work alive.
+float eg_fma_probe_avx2(long steps);
+float eg_fma_probe_avx512(long steps);
+
 /// Returns freed heap memory to the operating system (glibc's malloc_trim; nothing elsewhere).
 /// Glibc's malloc_trim is not visible to Swift's Glibc module.
 void eg_release_free_memory(void);

@@ -7,6 +7,7 @@ import Foundation
 #if canImport(COpenBLAS)
 import COpenBLAS
 #endif
+import Dispatch
 
 /// What the engine computes with on this machine: the CPU's vector features, the BLAS library's
 /// choice of kernels, and which kernel each kind of product runs. `gemma-embed bench` prints it.
@@ -53,6 +54,45 @@ public enum ComputeEnvironment {
         guard let core = blasCore?.lowercased() else { return false }
         let avx2Class = ["haswell", "zen", "skylakex", "cooperlake", "sapphirerapids", "excavator"]
         return !avx2Class.contains(where: { core.contains($0) })
+    }
+
+    /// Whether the BLAS library runs AVX-512 kernels (OpenBLAS's SkylakeX, Cooperlake or
+    /// SapphireRapids core types).
+    public static var blasUsesAVX512: Bool { usesAVX512(blasCore: blasCore) }
+
+    /// Whether an OpenBLAS core name is of AVX-512 class.
+    static func usesAVX512(blasCore: String?) -> Bool {
+        guard let core = blasCore?.lowercased() else { return false }
+        return ["skylakex", "cooperlake", "sapphirerapids"].contains(where: { core.contains($0) })
+    }
+
+    /// The float32 multiply-add peak of this machine's widest vector unit on `threads` threads, in
+    /// GFLOP/s, measured by a register-only probe (no memory traffic) that runs for about
+    /// `seconds`: the ceiling any matrix product can approach. Nil without AVX2.
+    public static func measurePeakGFLOPS(threads: Int? = nil, seconds: Double = 0.5) -> Double? {
+        let threads = threads ?? Parallel.threadCount
+        let wide = Matmul.useAVX512Kernels
+        guard wide || Matmul.useAVX2Kernels else { return nil }
+        let flopsPerStep = wide ? 512.0 : 256.0
+        func run(_ steps: Int) -> Float { wide ? eg_fma_probe_avx512(steps) : eg_fma_probe_avx2(steps) }
+        // Calibrate the step count on one thread, then run every thread at once.
+        var steps = 1 << 16
+        while true {
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = run(steps)
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            if elapsed > seconds / 4 || steps > 1 << 30 {
+                steps = Int(Double(steps) * seconds / max(elapsed, 1e-6))
+                break
+            }
+            steps *= 4
+        }
+        let start = DispatchTime.now().uptimeNanoseconds
+        Parallel.forEachChunk(threads, grain: 1) { range in
+            for _ in range { _ = run(steps) }
+        }
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return Double(threads) * Double(steps) * flopsPerStep / elapsed / 1e9
     }
 
     /// Which kernel each kind of product runs.

@@ -39,25 +39,30 @@ enum Matmul {
     }()
 
     /// Whether the AVX-512F kernels run on this CPU (and are not disabled with
-    /// `EMBEDDINGGEMMA_DISABLE_AVX512=1`). They then take every float32 product whose depth is a
-    /// multiple of 16, large batches included: measured on an AMD Zen 5 (BENCHMARKS.md), where
-    /// Debian's OpenBLAS 0.3.21 runs its AVX2 (Haswell) kernels, they are faster than OpenBLAS.
+    /// `EMBEDDINGGEMMA_DISABLE_AVX512=1`). They then take every kernel product whose depth is a
+    /// multiple of 16 (queries, narrow products, attention, quantized panels).
     static let useAVX512Kernels: Bool = {
         if getenv("EMBEDDINGGEMMA_DISABLE_AVX512").map({ String(cString: $0) }) == "1" { return false }
         return useAVX2Kernels && eg_avx512_available() != 0
     }()
 
     /// Whether large float32 products (many rows, wide outputs) go to this engine's kernels instead
-    /// of BLAS: always with AVX-512 (measured faster, BENCHMARKS.md), and with AVX2 when the BLAS
-    /// library runs generic pre-AVX2 kernels on this CPU (``ComputeEnvironment/blasIsGeneric``).
-    static let kernelTakesLargeProducts: Bool = useAVX512Kernels || (useAVX2Kernels && ComputeEnvironment.blasIsGeneric)
+    /// of BLAS because BLAS would leave the CPU's vector units half used: on an AVX-512 CPU where
+    /// OpenBLAS runs AVX2 or older kernels (it does not know the CPU model, or `OPENBLAS_CORETYPE`
+    /// says so), and on an AVX2 CPU where it runs its generic pre-AVX2 kernels. Measured on a Zen 5
+    /// (BENCHMARKS.md): the AVX-512 kernel 1.2–1.5× OpenBLAS's Haswell kernels, on a par with its
+    /// Cooperlake (AVX-512) kernels, which therefore keep the large products when OpenBLAS picks them.
+    static let kernelTakesLargeProducts: Bool =
+        (useAVX512Kernels && !ComputeEnvironment.blasUsesAVX512) || (useAVX2Kernels && ComputeEnvironment.blasIsGeneric)
 
     /// The name of the kernel each kind of product runs on this CPU, for `bench`.
     static var kernelDescription: String {
-        let large = useAVX512Kernels ? "AVX-512 kernel" : kernelTakesLargeProducts ? "AVX2 kernel (BLAS is generic here)" : "BLAS"
+        let large = !kernelTakesLargeProducts ? "BLAS" : useAVX512Kernels ? "AVX-512 kernel (BLAS runs narrower kernels here)"
+            : "AVX2 kernel (BLAS runs generic kernels here)"
         let small = useAVX512Kernels ? "AVX-512 kernel" : useAVX2Kernels ? "AVX2 kernel" : "BLAS"
         let quantized = useAVX512Kernels ? "AVX2 decode + AVX-512 kernel" : useAVX2Kernels ? "AVX2 decode + AVX2 kernel" : "decode + BLAS"
-        return "large float32: \(large); queries and narrow products: \(small); Q8_0/Q4_0: \(quantized)"
+        let queries = !useInt8Kernel ? quantized : useVNNI ? "int8 VNNI kernel" : "int8 AVX2 kernel"
+        return "large float32: \(large); queries and narrow products: \(small); Q8_0/Q4_0 batches: \(quantized); Q8_0/Q4_0 queries: \(queries)"
     }
 
     /// `y[i·ldy + j] = x[i] · w[j]` on one thread with the widest kernel this CPU runs for depth `k`
@@ -226,9 +231,8 @@ enum Matmul {
     }
 
     /// The int8 variant for short queries on Q8_0/Q4_0 weights (AVX2 required): activations are
-    /// quantized per block of 32 as llama.cpp does and multiplied with `maddubs`. On the Zen 1 bench
-    /// machine it is slower than decoding to float32 (65–70 ms against 50 ms for W2: 256-bit integer
-    /// multiplies run as two halves there), so it is opt-in with `EMBEDDINGGEMMA_INT8=1`.
+    /// quantized per block of 32 as llama.cpp does and multiplied as bytes, with `vpdpbusd` where
+    /// the CPU has VNNI (``useVNNI``), else `maddubs`.
     static func int8Linear(_ input: UnsafePointer<Float>, rows: Int, weight: WeightMatrix, into output: UnsafeMutablePointer<Float>) {
         let k = weight.columns
         let activationBytes = Int(eg_q8_activation_row_bytes(Int32(k)))
@@ -237,17 +241,27 @@ enum Matmul {
         eg_quantize_activations_q8(input, Int32(rows), Int32(k), quantized)
         let parallel = Parallel.threadCount > 1 && rows * weight.rows * k >= 1 << 18
         let q = UncheckedSendable(UnsafeRawPointer(quantized))
+        let product = useVNNI ? eg_quantized_gemm_vnni : eg_quantized_gemm_avx2
         withExtendedLifetime(weight) {
             forEachColumnBlock(weight.rows, parallel: parallel) { first, count in
-                eg_quantized_gemm_avx2(q.value, Int32(rows), weight.bytes + first * weight.rowBytes,
-                                       Int32(weight.type.rawValue), Int32(count), Int32(k), output + first, Int32(weight.rows))
+                product(q.value, Int32(rows), weight.bytes + first * weight.rowBytes,
+                        Int32(weight.type.rawValue), Int32(count), Int32(k), output + first, Int32(weight.rows))
             }
         }
     }
 
-    /// Whether short queries on Q8_0/Q4_0 weights quantize their activations to int8
-    /// (`EMBEDDINGGEMMA_INT8=1`) instead of decoding the weights to float32 in L1.
-    static let useInt8Kernel = getenv("EMBEDDINGGEMMA_INT8").map { String(cString: $0) } == "1"
+    /// Whether the int8 kernel uses VNNI's `vpdpbusd` instead of `maddubs` (same results):
+    /// `EMBEDDINGGEMMA_VNNI=1` on a CPU with AVX-512 VNNI or AVX-VNNI. Opt-in because on the one
+    /// VNNI machine measured so far (AMD Zen 5) it is slower: W2 on Q4_0 42–45 ms against 32 ms.
+    static let useVNNI: Bool = {
+        guard getenv("EMBEDDINGGEMMA_VNNI").map({ String(cString: $0) }) == "1" else { return false }
+        return useAVX2Kernels && eg_vnni_available() != 0
+    }()
+
+    /// Whether short queries on Q8_0/Q4_0 weights quantize their activations to int8 instead of
+    /// decoding the weights to float32 in L1: `EMBEDDINGGEMMA_INT8=1` turns it on (on the Zen 1
+    /// machine, without VNNI, it is slower: 65–70 ms against 50 ms for W2).
+    static let useInt8Kernel: Bool = getenv("EMBEDDINGGEMMA_INT8").map { String(cString: $0) } == "1"
 
     /// Input rows per call of the AVX2 kernels: every weight panel passes over all of a call's rows,
     /// so they should stay in the last-level cache (256 rows of 768 floats are 768 KB).
