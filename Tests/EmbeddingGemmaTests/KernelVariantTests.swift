@@ -16,6 +16,19 @@ struct KernelVariantTests {
         }
     }
 
+    /// `rows × columns` floats encoded row by row as `type` blocks.
+    static func encode(_ values: [Float], rows: Int, columns: Int, as type: GGMLType) -> [UInt8] {
+        let rowBytes = type.rowBytes(elements: columns) ?? 0
+        var encoded = [UInt8](repeating: 0, count: rows * rowBytes)
+        values.withUnsafeBufferPointer { source in
+            encoded.withUnsafeMutableBytes { target in
+                guard let s = source.baseAddress, let t = target.baseAddress else { return }
+                for r in 0..<rows { BlockQuantization.encode(s + r * columns, count: columns, as: type, into: t + r * rowBytes) }
+            }
+        }
+        return encoded
+    }
+
     typealias Kernel = (UnsafePointer<Float>, Int, Int32, UnsafePointer<Float>, Int, Int32, Int32, UnsafeMutablePointer<Float>, Int) -> Void
 
     static var kernels: [(String, Kernel)] {
@@ -58,14 +71,7 @@ struct KernelVariantTests {
     func quantized(type: GGMLType) {
         let m = 7, n = 29, k = 768
         let x = Self.values(m * k, seed: 5), weights = Self.values(n * k, seed: 6)
-        let rowBytes = type.rowBytes(elements: k) ?? 0
-        var encoded = [UInt8](repeating: 0, count: n * rowBytes)
-        weights.withUnsafeBufferPointer { source in
-            encoded.withUnsafeMutableBytes { target in
-                guard let s = source.baseAddress, let t = target.baseAddress else { return }
-                for r in 0..<n { BlockQuantization.encode(s + r * k, count: k, as: type, into: t + r * rowBytes) }
-            }
-        }
+        let encoded = Self.encode(weights, rows: n, columns: k, as: type)
         var a = [Float](repeating: 0, count: m * n), b = a
         x.withUnsafeBufferPointer { xb in
             encoded.withUnsafeBytes { wb in
@@ -103,14 +109,7 @@ struct Int8KernelTests {
     func vnniMatchesAVX2(type: GGMLType) {
         let m = 6, n = 37, k = 1024
         let x = KernelVariantTests.values(m * k, seed: 11).map { $0 * 3 }, weights = KernelVariantTests.values(n * k, seed: 12)
-        let rowBytes = type.rowBytes(elements: k) ?? 0
-        var encoded = [UInt8](repeating: 0, count: n * rowBytes)
-        weights.withUnsafeBufferPointer { source in
-            encoded.withUnsafeMutableBytes { target in
-                guard let s = source.baseAddress, let t = target.baseAddress else { return }
-                for r in 0..<n { BlockQuantization.encode(s + r * k, count: k, as: type, into: t + r * rowBytes) }
-            }
-        }
+        let encoded = KernelVariantTests.encode(weights, rows: n, columns: k, as: type)
         let activationBytes = Int(eg_q8_activation_row_bytes(Int32(k)))
         let quantized = UnsafeMutableRawPointer.allocate(byteCount: m * activationBytes, alignment: 64)
         defer { quantized.deallocate() }

@@ -33,6 +33,7 @@ struct SemanticIndexTests {
         "copy2.txt": "identical twins\n",
         "empty.txt": "",
         "blob.txt": "bin\u{0}ary",
+        "ünïcødé dir/x.txt": "hi ünï\n",
     ]
 
     static func newIndex() throws -> (SemanticIndex, root: String) {
@@ -46,16 +47,16 @@ struct SemanticIndexTests {
         let (index, root) = try Self.newIndex()
         var reports: [UpdateProgress] = []
         let summary = try index.update([root], options: Self.options, progress: { reports.append($0) })
-        #expect(summary.filesFound == 7)
-        #expect(summary.filesAdded == 5)
+        #expect(summary.filesFound == 8)
+        #expect(summary.filesAdded == 6)
         #expect(Set(summary.skipped.map(\.reason)) == [.empty, .binary])
         #expect(!summary.interrupted)
         let statistics = try index.statistics()
-        #expect(statistics.files == 5)
+        #expect(statistics.files == 6)
         #expect(statistics.skippedFiles == 2)
         #expect(statistics.chunks > 5, "the long file is split")
         #expect(statistics.chunks == summary.chunksEmbedded)
-        #expect(reports.last?.filesProcessed == 7)
+        #expect(reports.last?.filesProcessed == 8)
         #expect(reports.last?.bytesProcessed == reports.last?.bytesToProcess)
         // Each stored vector is the model's embedding of its chunk with the document prompt.
         let hits = try index.search("cabbage", limit: 20)
@@ -74,14 +75,14 @@ struct SemanticIndexTests {
         let before = try index.statistics()
 
         let again = try index.update([root], options: Self.options)
-        #expect(again.filesUnchanged == 7)
+        #expect(again.filesUnchanged == 8)
         #expect(again.chunksEmbedded == 0)
 
         // Same bytes, new time: found unchanged by its hash.
         let alpha = root + "/notes/alpha.txt"
         try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: 60)], ofItemAtPath: alpha)
         let touched = try index.update([root], options: Self.options)
-        #expect(touched.filesUnchanged == 7)
+        #expect(touched.filesUnchanged == 8)
         #expect(touched.filesChanged == 0)
 
         try "new words entirely\n".write(toFile: alpha, atomically: true, encoding: .utf8)
@@ -106,7 +107,7 @@ struct SemanticIndexTests {
         let stopped = try index.update([root], options: Self.options, shouldStop: { true })
         #expect(stopped.interrupted)
         let partial = try index.statistics()
-        #expect(partial.files < 5)
+        #expect(partial.files < 6)
         let resumed = try index.update([root], options: Self.options)
         #expect(!resumed.interrupted)
         #expect(resumed.filesUnchanged == partial.files + partial.skippedFiles)
@@ -142,6 +143,8 @@ struct SemanticIndexTests {
 
         let under = try index.search("words", limit: 10, under: root + "/notes")
         #expect(!under.isEmpty && under.allSatisfy { $0.path.hasPrefix(root + "/notes/") })
+        let unicode = try index.search("words", limit: 10, under: root + "/ünïcødé dir")
+        #expect(unicode.map(\.path) == [root + "/ünïcødé dir/x.txt"])
 
         let files = try index.search("text", limit: 10, filesOnly: true)
         #expect(Set(files.map(\.path)).count == files.count)

@@ -209,18 +209,21 @@ final class IndexStore: Sendable {
 
     /// Paths of indexed files equal to or below `prefix` (an absolute path).
     func filePaths(under prefix: String) throws(SearchError) -> [String] {
-        try read { db in
-            try String.fetchAll(db, sql: "SELECT path FROM files WHERE path = ? OR substr(path, 1, ?) = ?",
-                                arguments: [prefix, prefix.utf8.count + 1, prefix == "/" ? "/" : prefix + "/"])
-        }
+        try read { db in try String.fetchAll(db, sql: "SELECT path FROM files WHERE " + Self.under, arguments: Self.underArguments(prefix)) }
     }
 
     /// Ids of files equal to or below `prefix`.
     func fileIds(under prefix: String) throws(SearchError) -> Set<Int64> {
-        try read { db in
-            Set(try Int64.fetchAll(db, sql: "SELECT id FROM files WHERE path = ? OR substr(path, 1, ?) = ?",
-                                   arguments: [prefix, prefix.utf8.count + 1, prefix == "/" ? "/" : prefix + "/"]))
-        }
+        try read { db in Set(try Int64.fetchAll(db, sql: "SELECT id FROM files WHERE " + Self.under, arguments: Self.underArguments(prefix))) }
+    }
+
+    /// The condition "`path` is the prefix or below it" (`/a/bc` is not below `/a/b`). SQLite counts
+    /// characters in both `substr` and `length`, so non-ASCII paths compare correctly.
+    private static let under = "(path = ? OR substr(path, 1, length(?)) = ?)"
+
+    private static func underArguments(_ prefix: String) -> StatementArguments {
+        let folder = prefix.hasSuffix("/") ? prefix : prefix + "/"
+        return [prefix, folder, folder]
     }
 
     // MARK: Vectors and text
