@@ -3,16 +3,20 @@ import PackageDescription
 
 let package = Package(
     name: "EmbeddingGemma",
-    platforms: [.macOS(.v13), .iOS(.v16)],
+    // Hummingbird 2 (the server) needs macOS 14 / iOS 17.
+    platforms: [.macOS(.v14), .iOS(.v17)],
     products: [
         .library(name: "EmbeddingGemma", targets: ["EmbeddingGemma"]),
         .library(name: "GemmaSearch", targets: ["GemmaSearch"]),
+        .library(name: "GemmaServer", targets: ["GemmaServer"]),
         .executable(name: "gemma-embed", targets: ["gemma-embed"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // SQLite with WAL, migrations and FTS5 for the search index.
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // HTTP server (SwiftNIO, graceful shutdown through swift-service-lifecycle, swift-log).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // OpenBLAS on Linux (Debian: libopenblas-dev). Apple platforms use Accelerate instead.
@@ -39,11 +43,20 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // The embedding server: Ollama and OpenAI embedding APIs over one batching queue.
+        .target(
+            name: "GemmaServer",
+            dependencies: [
+                "EmbeddingGemma",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
         .executableTarget(
             name: "gemma-embed",
             dependencies: [
                 "EmbeddingGemma",
                 "GemmaSearch",
+                "GemmaServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -68,6 +81,13 @@ let package = Package(
         .testTarget(
             name: "GemmaSearchTests",
             dependencies: ["GemmaSearch", "EmbeddingGemma", "EmbeddingGemmaTestSupport"]
+        ),
+        .testTarget(
+            name: "GemmaServerTests",
+            dependencies: [
+                "GemmaServer", "EmbeddingGemma", "EmbeddingGemmaTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
         ),
         // Retrieval quality on ../shared/search-eval with the real model (release tier).
         .testTarget(

@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// The `gemma-embed` command: EmbeddingGemma on the command line.
 @main
-struct GemmaEmbed: ParsableCommand {
+struct GemmaEmbed: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gemma-embed",
         abstract: "Text embeddings with EmbeddingGemma (google/embeddinggemma-300m), on this machine.",
@@ -10,7 +10,7 @@ struct GemmaEmbed: ParsableCommand {
         The model is read from --model (a sentence-transformers folder or a gemma-embedding GGUF file), \
         else $EMBEDDINGGEMMA_MODEL, else ~/.cache/embeddinggemma/embeddinggemma-300m (filled by scripts/fetch-model.sh).
         """,
-        subcommands: [EmbedCommand.self, SimilarityCommand.self, TokenizeCommand.self, IndexCommand.self, SearchCommand.self,
+        subcommands: [EmbedCommand.self, SimilarityCommand.self, TokenizeCommand.self, IndexCommand.self, SearchCommand.self, ServeCommand.self,
                       VerifyCommand.self, BenchCommand.self, QuantizeCommand.self]
     )
 }

@@ -1,0 +1,98 @@
+import EmbeddingGemma
+import Foundation
+import Hummingbird
+import Logging
+
+/// The embedding server: Ollama's and OpenAI's embedding APIs over one batching queue, so that
+/// clients written for either (the `ollama` and `openai` SDKs, LangChain, LlamaIndex) use
+/// EmbeddingGemma unchanged.
+///
+/// ```swift
+/// let server = GemmaServer(model: try EmbeddingModel(), configuration: .init(port: 11434))
+/// try await server.run()   // until SIGINT or SIGTERM; requests in flight are finished
+/// ```
+public struct GemmaServer: Sendable {
+    /// Where and how the server listens.
+    public struct Configuration: Sendable {
+        /// Address to bind (loopback by default: nothing is exposed unless asked).
+        public var host: String
+        /// Port (11434, Ollama's).
+        public var port: Int
+        /// When set, every route but `GET /` needs `Authorization: Bearer <key>`.
+        public var apiKey: String?
+        /// The name the model is listed and answered under.
+        public var modelName: String
+        /// Request limits.
+        public var limits: ServerLimits
+        /// Queue limits and batching.
+        public var batching: EmbeddingBatcher.Configuration
+
+        public init(host: String = "127.0.0.1", port: Int = 11434, apiKey: String? = nil, modelName: String = "embeddinggemma",
+                    limits: ServerLimits = ServerLimits(), batching: EmbeddingBatcher.Configuration = .init()) {
+            self.host = host
+            self.port = port
+            self.apiKey = apiKey
+            self.modelName = modelName
+            self.limits = limits
+            self.batching = batching
+        }
+    }
+
+    public let configuration: Configuration
+    /// The queue every request goes through.
+    public let batcher: EmbeddingBatcher
+
+    public init(model: EmbeddingModel, configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+        batcher = EmbeddingBatcher(model: model, configuration: configuration.batching)
+    }
+
+    /// The routes (for tests and for embedding the server in another application).
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        if let key = configuration.apiKey, !key.isEmpty {
+            router.add(middleware: BearerAuthentication(key: key))
+        }
+        let endpoint = EmbeddingEndpoint(batcher: batcher, limits: configuration.limits, modelName: configuration.modelName)
+        OllamaAPI(endpoint: endpoint).register(on: router)
+        OpenAIAPI(endpoint: endpoint).register(on: router)
+        return router
+    }
+
+    /// The application: the router bound to the configured address.
+    public func application(logger: Logger? = nil) -> some ApplicationProtocol {
+        var logger = logger ?? Logger(label: "gemma-embed.serve")
+        if logger.logLevel > .info { logger.logLevel = .info }
+        return Application(router: router(), configuration: .init(address: .hostname(configuration.host, port: configuration.port),
+                                                                  serverName: "gemma-embed"),
+                           logger: logger)
+    }
+
+    /// Serves until SIGINT or SIGTERM, then stops accepting, finishes the requests in flight and
+    /// the queued work, and returns.
+    public func run(logger: Logger? = nil) async throws {
+        try await application(logger: logger).runService()
+        batcher.shutdown()
+    }
+}
+
+/// Requires `Authorization: Bearer <key>` on every route but the health check (`GET /`, `HEAD /`).
+struct BearerAuthentication: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let key: String
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if request.uri.path == "/" { return try await next(request, context) }
+        guard let header = request.headers[.authorization], header == "Bearer " + key else {
+            let flavor: APIError.Flavor = request.uri.path.hasPrefix("/v1/") ? .openAI : .ollama
+            return APIError(.unauthorized, "missing or wrong API key: send 'Authorization: Bearer <key>'", code: "invalid_api_key").response(flavor)
+        }
+        return try await next(request, context)
+    }
+}
+
+/// A JSON object as a 200 response.
+func jsonResponse(_ object: [String: Any]) -> Response {
+    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data("{}".utf8)
+    return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import EmbeddingGemma
+import Foundation
+import GemmaServer
+
+/// `gemma-embed serve`: the embedding server for Ollama and OpenAI clients.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve embeddings over Ollama's (/api/embed) and OpenAI's (/v1/embeddings) APIs, with dynamic batching.",
+        discussion: """
+        Binds to 127.0.0.1 unless --host says otherwise. Prompts: body fields prompt_name / prompt / title, or the \
+        model name's tag (embeddinggemma:query, embeddinggemma:document). SIGINT or SIGTERM stops accepting \
+        connections and finishes the requests in flight.
+        """
+    )
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(name: .long, help: "Address to bind.")
+    var host = "127.0.0.1"
+
+    @Option(name: .long, help: "Port.")
+    var port = 11434
+
+    @Option(name: .customLong("api-key"), help: "Require 'Authorization: Bearer KEY' on every route but GET / (or $GEMMA_EMBED_API_KEY).")
+    var apiKey: String?
+
+    @Option(name: .customLong("model-name"), help: "The name the model is listed and answered under.")
+    var modelName = "embeddinggemma"
+
+    @Option(name: .customLong("max-queue"), help: "Most inputs waiting at once; beyond it requests get 503 with Retry-After.")
+    var maxQueue = 4096
+
+    func validate() throws {
+        guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
+        guard maxQueue >= 1 else { throw ValidationError("--max-queue must be at least 1") }
+    }
+
+    func run() async throws {
+        let model = try modelOptions.load()
+        let key = apiKey ?? ProcessInfo.processInfo.environment["GEMMA_EMBED_API_KEY"]
+        let server = GemmaServer(model: model, configuration: .init(
+            host: host, port: port, apiKey: key, modelName: modelName,
+            batching: .init(maxQueuedInputs: maxQueue)))
+        Diagnostics.note("serving \(model.sourcePath) (\(model.quantization.rawValue)) as '\(modelName)' on http://\(host):\(port)\(key == nil ? "" : " (API key required)")")
+        try await server.run()
+    }
+}
