@@ -7,8 +7,14 @@ cd "$(dirname "$0")/.."
 venv=.venv-clients
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install -q --disable-pip-version-check openai ollama langchain-openai langchain-ollama llama-index-embeddings-ollama pytest
-swift build -c release --product gemma-embed
-bin=$PWD/.build/release/gemma-embed
+# GEMMA_EMBED_BIN: a gemma-embed already built from this tree (scripts/test.sh passes the one `swift test`
+# built, which a plain `swift build` would otherwise compile again with other flags).
+if [ -n "${GEMMA_EMBED_BIN:-}" ]; then
+    bin=$GEMMA_EMBED_BIN
+else
+    swift build -c release --product gemma-embed
+    bin=$PWD/.build/release/gemma-embed
+fi
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log=.build/serve-clients.log
 "$bin" serve --host 127.0.0.1 --port "$port" > "$log" 2>&1 &

@@ -8,4 +8,4 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 export EMBEDDINGGEMMA_REQUIRE_MODEL=1
 swift test -c release "$@"
-scripts/test-clients.sh
+GEMMA_EMBED_BIN="$(swift build -c release --show-bin-path)/gemma-embed" scripts/test-clients.sh
