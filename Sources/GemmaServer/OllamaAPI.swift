@@ -8,7 +8,7 @@ struct OllamaAPI: Sendable {
     let endpoint: EmbeddingEndpoint
     let startTime = Date()
 
-    struct EmbedRequest: Decodable {
+    struct EmbedRequest: Decodable, PromptFields {
         var model: String?
         var input: EmbeddingInput?
         var truncate: Bool?
@@ -57,7 +57,7 @@ struct OllamaAPI: Sendable {
         guard case .texts(let texts) = input else {
             throw APIError(.badRequest, "input must be a string or an array of strings (token ids cannot be mapped to Gemma's vocabulary)", param: "input")
         }
-        let prompt = try PromptSelection(literal: body.prompt, name: body.prompt_name, title: body.title, model: body.model).resolve(endpoint.model)
+        let prompt = try body.promptSelection.resolve(endpoint.model)
         let embeddings = try await endpoint.embed(texts, prompt: prompt, dimensions: body.dimensions, truncate: body.truncate ?? true)
         let elapsed = start.duration(to: .now).components
         return try encode(EmbedResponse(model: body.model ?? endpoint.modelName, embeddings: embeddings.map(\.vector),

@@ -7,7 +7,7 @@ import Hummingbird
 struct OpenAIAPI: Sendable {
     let endpoint: EmbeddingEndpoint
 
-    struct EmbeddingsRequest: Decodable {
+    struct EmbeddingsRequest: Decodable, PromptFields {
         var model: String?
         var input: EmbeddingInput?
         var encoding_format: String?
@@ -38,7 +38,7 @@ struct OpenAIAPI: Sendable {
         guard format == "float" || format == "base64" else {
             throw APIError(.badRequest, "encoding_format must be 'float' or 'base64'", param: "encoding_format")
         }
-        let prompt = try PromptSelection(literal: body.prompt, name: body.prompt_name, title: body.title, model: body.model).resolve(endpoint.model)
+        let prompt = try body.promptSelection.resolve(endpoint.model)
         let embeddings = try await endpoint.embed(texts, prompt: prompt, dimensions: body.dimensions, truncate: true)
         let data: [[String: Any]] = embeddings.enumerated().map { index, embedding in
             ["object": "embedding", "index": index, "embedding": format == "base64" ? Self.base64(embedding.vector) : embedding.vector as Any]

@@ -40,3 +40,18 @@ struct PromptSelection: Sendable {
         }
     }
 }
+
+/// A request body with the prompt-choosing fields (`model`, `prompt`, `prompt_name`, `title`).
+protocol PromptFields {
+    var model: String? { get }
+    var prompt: String? { get }
+    var prompt_name: String? { get }
+    var title: String? { get }
+}
+
+extension PromptFields {
+    /// The body's prompt choice.
+    var promptSelection: PromptSelection {
+        PromptSelection(literal: prompt, name: prompt_name, title: title, model: model)
+    }
+}
