@@ -154,20 +154,6 @@ private struct HitRecord: Encodable {
     enum CodingKeys: String, CodingKey {
         case queryId = "query_id", path, line, startLine = "start_line", endLine = "end_line", score, dense, lexical, title, text
     }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encodeIfPresent(queryId, forKey: .queryId)
-        try container.encode(path, forKey: .path)
-        try container.encode(line, forKey: .line)
-        try container.encode(endLine, forKey: .endLine)
-        try container.encode(score, forKey: .score)
-        try container.encode(text, forKey: .text)
-        try container.encode(startLine, forKey: .startLine)
-        try container.encode(dense, forKey: .dense)
-        try container.encode(lexical, forKey: .lexical)
-        try container.encodeIfPresent(title, forKey: .title)
-    }
 }
 
 /// Colours for a terminal (none otherwise), as grep uses them.
