@@ -17,6 +17,10 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         // HTTP server (SwiftNIO, graceful shutdown through swift-service-lifecycle, swift-log).
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // Prometheus exposition of the server's counters and histograms (`GET /metrics`).
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // Structured logs (the server's request lines); Hummingbird logs through it too.
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
     ],
     targets: [
         // OpenBLAS on Linux (Debian: libopenblas-dev). Apple platforms use Accelerate instead.
@@ -49,6 +53,8 @@ let package = Package(
             dependencies: [
                 "EmbeddingGemma",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(

@@ -12,7 +12,8 @@ struct EmbeddingEndpoint: Sendable {
 
     /// Embeds `texts` with `prompt`, through the batcher.
     /// - Throws: ``APIError`` with the status and message each failure deserves.
-    func embed(_ texts: [String], prompt: Prompt, dimensions: Int?, truncate: Bool) async throws(APIError) -> [Embedding] {
+    /// - Parameter usage: receives the inputs and tokens embedded, for the request log.
+    func embed(_ texts: [String], prompt: Prompt, dimensions: Int?, truncate: Bool, usage: RequestUsage) async throws(APIError) -> [Embedding] {
         guard !texts.isEmpty else { throw APIError(.badRequest, "input is empty: send a string or a non-empty array of strings", param: "input") }
         guard texts.count <= limits.maxInputsPerRequest else {
             throw APIError(.badRequest, "\(texts.count) inputs in one request; the limit is \(limits.maxInputsPerRequest)", param: "input")
@@ -29,8 +30,11 @@ struct EmbeddingEndpoint: Sendable {
             throw APIError(.contentTooLarge, "\(tokens) tokens in one request; the limit is \(limits.maxTokensPerRequest)", param: "input")
         }
         do {
-            return try await batcher.embed(texts, prompts: Array(repeating: prompt, count: texts.count),
-                                           dimensions: dimensions == model.dimensions ? nil : dimensions, truncate: truncate)
+            let embeddings = try await batcher.embed(texts, prompts: Array(repeating: prompt, count: texts.count),
+                                                     dimensions: dimensions == model.dimensions ? nil : dimensions, truncate: truncate,
+                                                     tokens: tokens)
+            usage.add(inputs: embeddings.count, tokens: embeddings.reduce(0) { $0 + $1.tokenCount })
+            return embeddings
         } catch let error as EmbeddingBatcher.BatcherError {
             switch error {
             case .queueFull:

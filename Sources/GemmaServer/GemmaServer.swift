@@ -41,28 +41,35 @@ public struct GemmaServer: Sendable {
     public let configuration: Configuration
     /// The queue every request goes through.
     public let batcher: EmbeddingBatcher
+    /// Requests, passes and the queue, for `GET /metrics`.
+    public let metrics: ServerMetrics
 
     public init(model: EmbeddingModel, configuration: Configuration = Configuration()) {
         self.configuration = configuration
-        batcher = EmbeddingBatcher(model: model, configuration: configuration.batching)
+        metrics = ServerMetrics()
+        batcher = EmbeddingBatcher(model: model, configuration: configuration.batching, metrics: metrics)
     }
 
     /// The routes (for tests and for embedding the server in another application).
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    public func router() -> Router<ServerRequestContext> {
+        let router = Router(context: ServerRequestContext.self)
+        router.add(middleware: RequestObservation(metrics: metrics))
         if let key = configuration.apiKey, !key.isEmpty {
             router.add(middleware: BearerAuthentication(key: key))
         }
         let endpoint = EmbeddingEndpoint(batcher: batcher, limits: configuration.limits, modelName: configuration.modelName)
         OllamaAPI(endpoint: endpoint).register(on: router)
         OpenAIAPI(endpoint: endpoint).register(on: router)
+        router.get("/metrics") { [metrics] _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.exposition())))
+        }
         return router
     }
 
     /// The application: the router bound to the configured address.
     public func application(logger: Logger? = nil) -> some ApplicationProtocol {
-        var logger = logger ?? Logger(label: "gemma-embed.serve")
-        if logger.logLevel > .info { logger.logLevel = .info }
+        let logger = logger ?? Logger(label: "gemma-embed.serve")
         return Application(router: router(), configuration: .init(address: .hostname(configuration.host, port: configuration.port),
                                                                   serverName: "gemma-embed"),
                            logger: logger)
@@ -78,7 +85,7 @@ public struct GemmaServer: Sendable {
 
 /// Requires `Authorization: Bearer <key>` on every route but the health check (`GET /`, `HEAD /`).
 struct BearerAuthentication: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = ServerRequestContext
     let key: String
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

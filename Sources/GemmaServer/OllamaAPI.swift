@@ -34,11 +34,11 @@ struct OllamaAPI: Sendable {
         var dimensions: Int?
     }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<ServerRequestContext>) {
         router.get("/") { _, _ in "Ollama is running" }
         router.head("/") { _, _ in HTTPResponse.Status.ok }
-        router.post("/api/embed") { request, _ in await APIError.answer(.ollama) { try await embed(request) } }
-        router.post("/api/embeddings") { request, _ in await APIError.answer(.ollama) { try await legacyEmbed(request) } }
+        router.post("/api/embed") { request, context in await APIError.answer(.ollama) { try await embed(request, usage: context.usage) } }
+        router.post("/api/embeddings") { request, context in await APIError.answer(.ollama) { try await legacyEmbed(request, usage: context.usage) } }
         router.get("/api/tags") { _, _ in jsonResponse(["models": [modelEntry()]]) }
         router.get("/api/ps") { _, _ in jsonResponse(["models": [modelEntry().merging(["expires_at": "0001-01-01T00:00:00Z", "size_vram": 0]) { a, _ in a }]]) }
         router.post("/api/show") { _, _ in jsonResponse(showEntry()) }
@@ -50,7 +50,7 @@ struct OllamaAPI: Sendable {
         }
     }
 
-    private func embed(_ request: Request) async throws(APIError) -> Response {
+    private func embed(_ request: Request, usage: RequestUsage) async throws(APIError) -> Response {
         let start = ContinuousClock.now
         let body = try await RequestDecoding.decode(EmbedRequest.self, from: request, maxBytes: endpoint.limits.maxBodyBytes)
         guard let input = body.input else { throw APIError(.badRequest, "missing field 'input'", param: "input") }
@@ -58,18 +58,18 @@ struct OllamaAPI: Sendable {
             throw APIError(.badRequest, "input must be a string or an array of strings (token ids cannot be mapped to Gemma's vocabulary)", param: "input")
         }
         let prompt = try body.promptSelection.resolve(endpoint.model)
-        let embeddings = try await endpoint.embed(texts, prompt: prompt, dimensions: body.dimensions, truncate: body.truncate ?? true)
+        let embeddings = try await endpoint.embed(texts, prompt: prompt, dimensions: body.dimensions, truncate: body.truncate ?? true, usage: usage)
         let elapsed = start.duration(to: .now).components
         return try encode(EmbedResponse(model: body.model ?? endpoint.modelName, embeddings: embeddings.map(\.vector),
                                         total_duration: Int(elapsed.seconds) * 1_000_000_000 + Int(elapsed.attoseconds / 1_000_000_000),
                                         load_duration: 0, prompt_eval_count: embeddings.reduce(0) { $0 + $1.tokenCount }))
     }
 
-    private func legacyEmbed(_ request: Request) async throws(APIError) -> Response {
+    private func legacyEmbed(_ request: Request, usage: RequestUsage) async throws(APIError) -> Response {
         let body = try await RequestDecoding.decode(LegacyRequest.self, from: request, maxBytes: endpoint.limits.maxBodyBytes)
         guard let text = body.prompt else { throw APIError(.badRequest, "missing field 'prompt' (the text to embed)", param: "prompt") }
         let prompt = try PromptSelection(literal: nil, name: body.prompt_name, title: body.title, model: body.model).resolve(endpoint.model)
-        let embeddings = try await endpoint.embed([text], prompt: prompt, dimensions: body.dimensions, truncate: true)
+        let embeddings = try await endpoint.embed([text], prompt: prompt, dimensions: body.dimensions, truncate: true, usage: usage)
         return try encode(["embedding": embeddings[0].vector])
     }
 

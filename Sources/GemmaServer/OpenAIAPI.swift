@@ -18,16 +18,16 @@ struct OpenAIAPI: Sendable {
         var title: String?
     }
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.post("/v1/embeddings") { request, _ in
-            await APIError.answer(.openAI) { try await embeddings(request) }
+    func register(on router: Router<ServerRequestContext>) {
+        router.post("/v1/embeddings") { request, context in
+            await APIError.answer(.openAI) { try await embeddings(request, usage: context.usage) }
         }
         router.get("/v1/models") { _, _ in
             jsonResponse(["object": "list", "data": [["id": endpoint.modelName, "object": "model", "created": 0, "owned_by": "google"]]])
         }
     }
 
-    private func embeddings(_ request: Request) async throws(APIError) -> Response {
+    private func embeddings(_ request: Request, usage: RequestUsage) async throws(APIError) -> Response {
         let body = try await RequestDecoding.decode(EmbeddingsRequest.self, from: request, maxBytes: endpoint.limits.maxBodyBytes)
         guard let input = body.input else { throw APIError(.badRequest, "missing field 'input'", param: "input") }
         guard case .texts(let texts) = input else {
@@ -39,7 +39,7 @@ struct OpenAIAPI: Sendable {
             throw APIError(.badRequest, "encoding_format must be 'float' or 'base64'", param: "encoding_format")
         }
         let prompt = try body.promptSelection.resolve(endpoint.model)
-        let embeddings = try await endpoint.embed(texts, prompt: prompt, dimensions: body.dimensions, truncate: true)
+        let embeddings = try await endpoint.embed(texts, prompt: prompt, dimensions: body.dimensions, truncate: true, usage: usage)
         let data: [[String: Any]] = embeddings.enumerated().map { index, embedding in
             ["object": "embedding", "index": index, "embedding": format == "base64" ? Self.base64(embedding.vector) : embedding.vector as Any]
         }
