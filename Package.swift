@@ -73,12 +73,13 @@ let package = Package(
         ),
         .testTarget(
             name: "EmbeddingGemmaTests",
-            dependencies: ["EmbeddingGemma", "EmbeddingGemmaTestSupport"],
+            dependencies: ["EmbeddingGemma", "EmbeddingGemmaTestSupport", "CEmbeddingGemmaKernels"],
             exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "EmbeddingGemmaModelTests",
-            dependencies: ["EmbeddingGemma"]
+            dependencies: ["EmbeddingGemma"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "GemmaEmbedCLITests",

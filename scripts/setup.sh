@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepares a fresh machine: the platform BLAS (OpenBLAS on Linux; Accelerate ships with Apple
 # platforms), SQLite's headers for the search index, pdftotext for PDF text (poppler-utils),
-# and the model (fetched and verified once, then cached).
+# the embedding model and the Gemma 3 270M generator (fetched and verified once, then cached).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +14,7 @@ if [ "$(uname -s)" = "Linux" ]; then
     [ -f /usr/include/sqlite3.h ] || missing+=(libsqlite3-dev)
     command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
     command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+    command -v unzip >/dev/null 2>&1 || missing+=(unzip)
     if [ ${#missing[@]} -gt 0 ]; then
         echo "installing ${missing[*]} ..." >&2
         sudo_cmd=""
@@ -24,3 +25,4 @@ if [ "$(uname -s)" = "Linux" ]; then
 fi
 
 scripts/fetch-model.sh
+scripts/fetch-generator.sh

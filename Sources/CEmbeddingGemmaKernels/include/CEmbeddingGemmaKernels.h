@@ -34,6 +34,11 @@ void eg_gemm_quantized_avx512(const float *x, int m, const void *w, int weight_t
 /// (`weight_type` 2) layout to float32 `out` ([rows x k]). Requires eg_avx2_fma_available().
 void eg_decode_rows_avx2(const void *w, int weight_type, int rows, int k, float *out);
 
+/// Decodes `rows` rows of `k` values of GGUF type `weight_type` — Q4_1 (3), Q5_0 (6), Q5_1 (7),
+/// Q4_K (12), Q5_K (13) or Q6_K (14) — to float32 `out` ([rows x k]), bit for bit as ggml does.
+/// Returns 0 (and writes nothing) for any other type. Any CPU; an AVX2 build where available.
+int eg_decode_kquant_rows(const void *rows, int weight_type, int rows_count, int k, float *out);
+
 /// Linear layer on Q8_0/Q4_0 weights with float32 activations, any number of rows:
 /// y[i * ldy + j] = sum over p of x[i * k + p] * decode(w)[j][p], for i < m, j < n. Each panel of
 /// weight rows (about 48 KB decoded) is decoded once into a stack buffer and multiplied with every

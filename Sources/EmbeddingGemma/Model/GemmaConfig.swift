@@ -65,7 +65,8 @@ public struct GemmaConfig: Sendable, Decodable, Equatable {
     }
 
     /// Checks that this engine implements what the configuration describes.
-    func validate() throws(EmbeddingGemmaError) {
+    /// Checks the configuration is one this engine runs (causal attention only for the generator).
+    func validate(causalAllowed: Bool = false) throws(EmbeddingGemmaError) {
         guard layerTypes.count == numHiddenLayers else {
             throw .unsupportedConfiguration("layer_types has \(layerTypes.count) entries for \(numHiddenLayers) layers")
         }
@@ -78,7 +79,7 @@ public struct GemmaConfig: Sendable, Decodable, Equatable {
         guard attnLogitSoftcapping == nil else {
             throw .unsupportedConfiguration("attention logit soft-capping")
         }
-        guard useBidirectionalAttention ?? true else {
+        guard causalAllowed || useBidirectionalAttention ?? true else {
             throw .unsupportedConfiguration("causal attention; this engine runs the bidirectional EmbeddingGemma encoder")
         }
         guard numKeyValueHeads > 0, numAttentionHeads % numKeyValueHeads == 0, headDim % 2 == 0,

@@ -14,10 +14,11 @@ struct RotaryTable: Sendable {
     let sin: FloatStorage
 
     /// Tables for positions `0..<positions`, following the reference: inverse frequencies
-    /// `base^(-2i/headDim)` and angles `position · inverseFrequency`, both in float32.
-    init(base: Double, headDim: Int, positions: Int) {
+    /// `base^(-2i/headDim)` (divided by `linearScaling`, RoPE's linear scaling) and angles
+    /// `position · inverseFrequency`, both in float32.
+    init(base: Double, headDim: Int, positions: Int, linearScaling: Double = 1) {
         let half = headDim / 2
-        let inverse = (0..<half).map { i in Float(1.0 / pow(base, Double(2 * i) / Double(headDim))) }
+        let inverse = (0..<half).map { i in Float(1.0 / pow(base, Double(2 * i) / Double(headDim))) / Float(linearScaling) }
         cos = FloatStorage(count: positions * half) { out in
             for p in 0..<positions {
                 for i in 0..<half { out[p * half + i] = Float(cosine(Double(Float(p) * inverse[i]))) }

@@ -126,6 +126,11 @@ struct WeightMatrix: @unchecked Sendable {
                 eg_decode_rows_avx2(bytes + range.lowerBound * rowBytes, Int32(type.rawValue), Int32(range.count), Int32(columns), out)
                 return
             }
+            // Q4_1, Q5_x and k-quants: the C decoders (vectorised, the same floats as the Swift ones).
+            if !BlockQuantization.supportedTypes.contains(type),
+               eg_decode_kquant_rows(bytes + range.lowerBound * rowBytes, Int32(type.rawValue), Int32(range.count), Int32(columns), out) != 0 {
+                return
+            }
             for r in range {
                 BlockQuantization.decode(bytes + r * rowBytes, count: columns, type: type, into: out + (r - range.lowerBound) * columns)
             }

@@ -146,7 +146,7 @@ public enum BlockQuantization {
                 }
             }
         default:
-            preconditionFailure("decoding \(type) is not supported")
+            decodeExtended(bytes, count: count, type: type, into: out)
         }
     }
 

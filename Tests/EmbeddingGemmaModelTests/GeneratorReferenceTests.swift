@@ -1,0 +1,87 @@
+import EmbeddingGemma
+import Foundation
+import Testing
+
+/// The Gemma 3 270M generator (scripts/fetch-generator.sh) against transformers on the same
+/// file's dequantized weights (Fixtures/generation-reference.json, written by
+/// scripts/generation-reference.py): greedy tokens and first-step logits.
+@Suite("Generator against the reference", .enabled(if: GeneratorReference.available))
+struct GeneratorReferenceTests {
+    @Test("prompts tokenize to the reference's ids and the first step's logits agree")
+    func firstStep() throws {
+        let generator = try GeneratorReference.generator()
+        for reference in try GeneratorReference.cases() {
+            #expect(generator.promptTokens(reference.prompt) == reference.prompt_ids, "\(reference.prompt)")
+            let logits = try generator.logits(after: reference.prompt_ids)
+            #expect(TokenSamplerCheck.argmax(logits) == reference.top_ids[0], "\(reference.prompt)")
+            var worst: Float = 0
+            for (id, expected) in zip(reference.top_ids, reference.top_logits) {
+                worst = max(worst, abs(logits[id] - Float(expected)))
+            }
+            // float32 on both sides; the reference sums in another order (and through other kernels).
+            #expect(worst < 2e-3, "\(reference.prompt): largest logit difference \(worst)")
+            let maximum = logits.max() ?? 0
+            let logSumExp = maximum + log(logits.reduce(Float(0)) { $0 + exp($1 - maximum) })
+            #expect(abs(logSumExp - Float(reference.logsumexp)) < 2e-3, "\(reference.prompt)")
+        }
+    }
+
+    @Test("greedy decoding gives the reference's tokens")
+    func greedyTokens() throws {
+        let generator = try GeneratorReference.generator()
+        var identical = 0
+        var report: [String] = []
+        let cases = try GeneratorReference.cases()
+        for reference in cases {
+            let result = try generator.generate(reference.prompt, options: GenerationOptions(maxTokens: reference.generated_ids.count))
+            // The reference stops at <eos> too, so the sequences compare as they are.
+            if result.tokens == reference.generated_ids.filter({ $0 != generator.tokenizer.eosTokenId }) {
+                identical += 1
+            } else {
+                let agree = zip(result.tokens, reference.generated_ids).prefix { $0 == $1 }.count
+                report.append("\(reference.prompt): first \(agree) of \(reference.generated_ids.count) agree")
+            }
+        }
+        #expect(identical == cases.count, "\(identical) of \(cases.count) identical; \(report.joined(separator: "; "))")
+    }
+}
+
+/// Greedy choice, as the generator makes it (lowest id among equal maxima).
+enum TokenSamplerCheck {
+    static func argmax(_ logits: [Float]) -> Int {
+        var best = 0
+        for i in logits.indices where logits[i] > logits[best] { best = i }
+        return best
+    }
+}
+
+/// The generator file and the reference fixture.
+enum GeneratorReference {
+    struct Case: Decodable {
+        let prompt: String
+        let prompt_ids: [Int]
+        let generated_ids: [Int]
+        let top_ids: [Int]
+        let top_logits: [Double]
+        let logsumexp: Double
+    }
+
+    struct Fixture: Decodable {
+        let cases: [Case]
+    }
+
+    static let path: String = ProcessInfo.processInfo.environment["GEMMA_GENERATOR"]
+        ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/embeddinggemma/gemma-3-270m-q4_k_m.gguf").path
+
+    /// Present, or required by CI (then a missing file fails instead of skipping).
+    static let available = ProcessInfo.processInfo.environment["EMBEDDINGGEMMA_REQUIRE_MODEL"] == "1" || FileManager.default.fileExists(atPath: path)
+
+    static let loaded: Result<TextGenerator, EmbeddingGemmaError> = Result { () throws(EmbeddingGemmaError) in try TextGenerator(path: path, contextLength: 512) }
+
+    static func generator() throws -> TextGenerator { try loaded.get() }
+
+    static func cases() throws -> [Case] {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/generation-reference.json")
+        return try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url)).cases
+    }
+}
