@@ -1,0 +1,103 @@
+import ArgumentParser
+import EmbeddingGemma
+import Foundation
+import GemmaSearch
+
+/// `gemma-embed ask`: answers a question from the index with a Gemma 3 generator, on the device.
+struct AskCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ask",
+        abstract: "Answer QUESTION from your indexed files: retrieve the best passages, let a Gemma 3 model answer from them, list the sources.",
+        discussion: """
+        The answer streams to standard output, then the sources as `[n] path:line`. With --json, one \
+        object {"answer", "sources": [...]} instead. The prompt tells the model to answer only from \
+        the numbered passages; passages are shortened to fit the context with the answer.
+        """
+    )
+
+    @Argument(help: "The question.")
+    var question: String
+
+    @Argument(help: "Only use passages from files at or below this path.")
+    var path: String?
+
+    @OptionGroup var indexOptions: IndexOptionGroup
+    @OptionGroup var generatorOptions: GeneratorOptions
+
+    @Option(name: .short, help: "Number of passages to answer from.")
+    var k = 4
+
+    @Option(name: .customLong("max-tokens"), help: "Most tokens of the answer.")
+    var maxTokens = 256
+
+    @Option(name: .long, help: "0 for greedy decoding; above 0, sample at this temperature.")
+    var temperature = 0.0
+
+    @Option(name: .long, help: "Seed of the sampler.")
+    var seed: UInt64 = 0
+
+    @Flag(name: .long, help: "Print {\"answer\", \"sources\"} as one JSON object instead of streaming text.")
+    var json = false
+
+    func validate() throws {
+        guard question.contains(where: { !$0.isWhitespace }) else { throw ValidationError("the question is empty") }
+        guard k >= 1 else { throw ValidationError("-k must be at least 1") }
+        guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }
+        guard temperature >= 0, temperature.isFinite else { throw ValidationError("--temperature must be 0 or more") }
+    }
+
+    struct Output: Encodable {
+        var answer: String
+        var sources: [Source]
+        struct Source: Encodable {
+            var n: Int
+            var path: String
+            var line: Int
+            var start_line: Int
+            var end_line: Int
+            var score: Float
+            var title: String?
+        }
+    }
+
+    func run() throws {
+        do {
+            let indexPath = indexOptions.path
+            guard FileManager.default.fileExists(atPath: indexPath) else { throw SearchError.indexNotFound(path: indexPath) }
+            if let path, !FileManager.default.fileExists(atPath: path) { throw SearchError.pathNotFound(path) }
+            let index = try SemanticIndex.open(path: indexPath)
+            let generator: TextGenerator
+            do { generator = try generatorOptions.load() } catch let error as EmbeddingGemmaError { throw SearchError.generator(error) }
+            let answerer = GroundedAnswerer(index: index, generator: generator)
+            let options = GenerationOptions(maxTokens: maxTokens, temperature: temperature, seed: seed)
+            var started = false
+            let answer = try answerer.answer(question, sources: k, under: path, options: options) { text in
+                guard !json else { return true }
+                // The answer's leading white space is not shown.
+                let shown = started ? text : String(text.drop { $0.isWhitespace })
+                if !shown.isEmpty { started = true }
+                OutputWriter.writeAll(Array(shown.utf8), to: 1)
+                return true
+            }
+            if json {
+                let sources = answer.sources.map {
+                    Output.Source(n: $0.number, path: SearchCommand.displayPath($0.path), line: $0.line, start_line: $0.startLine,
+                                  end_line: $0.endLine, score: $0.score, title: $0.title)
+                }
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+                let data = try encoder.encode(Output(answer: answer.text, sources: sources))
+                OutputWriter.writeAll(Array(data) + [0x0A], to: 1)
+            } else {
+                var lines = "\n\nSources:\n"
+                for source in answer.sources {
+                    lines += "[\(source.number)] \(SearchCommand.displayPath(source.path)):\(source.line)\(source.truncated ? " (shortened)" : "")\n"
+                }
+                OutputWriter.writeAll(Array(lines.utf8), to: 1)
+            }
+            Diagnostics.note(answer.generation.summary)
+        } catch let error as SearchError {
+            throw error.cliError
+        }
+    }
+}
