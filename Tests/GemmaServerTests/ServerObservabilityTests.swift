@@ -68,7 +68,8 @@ struct ServerObservabilityTests {
             async let first = client.execute(uri: "/api/embed", method: .post, body: ByteBuffer(string: #"{"input":["abc","def"]}"#)) { response in
                 response.status
             }
-            let deadline = ContinuousClock.now + .seconds(10)
+            // Generous: under a full parallel test run the request task may start late.
+            let deadline = ContinuousClock.now + .seconds(300)
             while server.batcher.currentStatistics.queuedInputs < 2, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(2))
             }
