@@ -205,9 +205,7 @@ public final class EmbeddingBatcher: @unchecked Sendable {
                 let deadline = first + configuration.maxWait
                 let now = ContinuousClock.now
                 if deadline > now {
-                    let wait = now.duration(to: deadline).components
-                    let seconds = Double(wait.seconds) + Double(wait.attoseconds) / 1e18
-                    _ = condition.wait(until: Date().addingTimeInterval(seconds))
+                    _ = condition.wait(until: Date().addingTimeInterval(now.duration(to: deadline) / .seconds(1)))
                 }
             }
             let pass = takePass()

@@ -33,7 +33,7 @@ struct RequestObservation: RouterMiddleware {
         let route = context.endpointPath.flatMap { $0 == "NotFound" ? nil : $0 } ?? "unmatched"
         metrics.recordRequest(route: route, method: request.method.rawValue, status: status, duration: duration)
         if route == "/metrics" || (route == "/" && status == 200) { return }
-        let milliseconds = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+        let milliseconds = duration / .milliseconds(1)
         var metadata: Logger.Metadata = [
             "method": .string(request.method.rawValue),
             "path": .string(request.uri.path),

@@ -76,12 +76,8 @@ struct GeneratorOptions: ParsableArguments {
     @Option(name: .long, help: "Tokens of context (prompt and answer) to allocate.")
     var context = 2048
 
-    /// The file named by the options or the environment, or the cached default.
-    var path: String {
-        if let generator { return generator }
-        if let env = ProcessInfo.processInfo.environment["GEMMA_GENERATOR"], !env.isEmpty { return env }
-        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/embeddinggemma/gemma-3-270m-q4_k_m.gguf").path
-    }
+    /// The file named by the options, else ``TextGenerator/defaultPath``.
+    var path: String { generator ?? TextGenerator.defaultPath }
 
     func load() throws -> TextGenerator {
         try TextGenerator(path: path, contextLength: context)
@@ -91,8 +87,7 @@ struct GeneratorOptions: ParsableArguments {
 extension GenerationResult {
     /// `12 prompt tokens in 0.05 s (240 tok/s); 64 generated in 1.2 s (53 tok/s); stop: length`.
     var summary: String {
-        func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
-        let p = seconds(promptDuration), g = seconds(generationDuration)
+        let p = promptDuration / .seconds(1), g = generationDuration / .seconds(1)
         let promptRate = p > 0 ? Double(promptTokens) / p : 0
         let rate = g > 0 && tokens.count > 1 ? Double(tokens.count - 1) / g : 0
         return "\(promptTokens) prompt tokens in \(p.fixed(2)) s (\(promptRate.fixed(0)) tok/s); \(tokens.count) generated in \(g.fixed(2)) s (\(rate.fixed(1)) tok/s); stop: \(stopReason.rawValue)"

@@ -1,4 +1,4 @@
-import EmbeddingGemma
+@testable import EmbeddingGemma
 import Foundation
 import Testing
 
@@ -13,7 +13,7 @@ struct GeneratorReferenceTests {
         for reference in try GeneratorReference.cases() {
             #expect(generator.promptTokens(reference.prompt) == reference.prompt_ids, "\(reference.prompt)")
             let logits = try generator.logits(after: reference.prompt_ids)
-            #expect(TokenSamplerCheck.argmax(logits) == reference.top_ids[0], "\(reference.prompt)")
+            #expect(TokenSampler.argmax(logits) == reference.top_ids[0], "\(reference.prompt)")
             var worst: Float = 0
             for (id, expected) in zip(reference.top_ids, reference.top_logits) {
                 worst = max(worst, abs(logits[id] - Float(expected)))
@@ -46,15 +46,6 @@ struct GeneratorReferenceTests {
     }
 }
 
-/// Greedy choice, as the generator makes it (lowest id among equal maxima).
-enum TokenSamplerCheck {
-    static func argmax(_ logits: [Float]) -> Int {
-        var best = 0
-        for i in logits.indices where logits[i] > logits[best] { best = i }
-        return best
-    }
-}
-
 /// The generator file and the reference fixture.
 enum GeneratorReference {
     struct Case: Decodable {
@@ -70,8 +61,7 @@ enum GeneratorReference {
         let cases: [Case]
     }
 
-    static let path: String = ProcessInfo.processInfo.environment["GEMMA_GENERATOR"]
-        ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/embeddinggemma/gemma-3-270m-q4_k_m.gguf").path
+    static let path = TextGenerator.defaultPath
 
     /// Present, or required by CI (then a missing file fails instead of skipping).
     static let available = ProcessInfo.processInfo.environment["EMBEDDINGGEMMA_REQUIRE_MODEL"] == "1" || FileManager.default.fileExists(atPath: path)

@@ -1,11 +1,11 @@
+import EmbeddingGemma
 import Foundation
 import Testing
 
 /// `gemma-embed generate`: bad input in the fast tier, a real generation when the 270M file is present.
 @Suite("gemma-embed generate")
 struct GenerateCLITests {
-    static let generatorPath = ProcessInfo.processInfo.environment["GEMMA_GENERATOR"]
-        ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/embeddinggemma/gemma-3-270m-q4_k_m.gguf").path
+    static let generatorPath = TextGenerator.defaultPath
 
     static var generatorAvailable: Bool {
         ProcessInfo.processInfo.environment["EMBEDDINGGEMMA_REQUIRE_MODEL"] == "1" || FileManager.default.fileExists(atPath: generatorPath)

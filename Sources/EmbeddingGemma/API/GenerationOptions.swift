@@ -45,9 +45,8 @@ struct TokenSampler {
     mutating func next(_ logits: [Float]) -> Int {
         guard options.temperature > 0 else { return Self.argmax(logits) }
         let inverse = Float(1 / options.temperature)
-        var order = Array(logits.indices)
         let limit = options.topK > 0 ? min(options.topK, logits.count) : logits.count
-        order = Array(order.sorted { logits[$0] > logits[$1] || (logits[$0] == logits[$1] && $0 < $1) }.prefix(limit))
+        let order = Self.best(limit, of: logits)
         let maximum = logits[order[0]]
         var weights = order.map { Double(exp((logits[$0] - maximum) * inverse)) }
         let total = weights.reduce(0, +)
@@ -65,6 +64,23 @@ struct TokenSampler {
             if draw < running { return order[i] }
         }
         return order[kept - 1]
+    }
+
+    /// The ids of the `count` largest logits, largest first (lower id first among equal logits).
+    /// With a top-k limit, one pass keeps a sorted list of `count` instead of sorting the vocabulary.
+    static func best(_ count: Int, of logits: [Float]) -> [Int] {
+        func before(_ a: Int, _ b: Int) -> Bool { logits[a] > logits[b] || (logits[a] == logits[b] && a < b) }
+        guard count < logits.count / 8 else { return Array(logits.indices.sorted(by: before).prefix(count)) }
+        var kept: [Int] = []
+        kept.reserveCapacity(count + 1)
+        for id in logits.indices {
+            if kept.count == count, let last = kept.last, !before(id, last) { continue }
+            var slot = kept.count
+            while slot > 0, before(id, kept[slot - 1]) { slot -= 1 }
+            kept.insert(id, at: slot)
+            if kept.count > count { kept.removeLast() }
+        }
+        return kept
     }
 
     static func argmax(_ logits: [Float]) -> Int {

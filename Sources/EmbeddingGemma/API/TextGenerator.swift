@@ -32,6 +32,14 @@ public final class TextGenerator: Sendable {
     let decoder: GemmaDecoder
     /// Ids that end a generation: `<eos>` and `<end_of_turn>`.
     let endTokens: Set<Int>
+    /// The generator file used when none is named: `$GEMMA_GENERATOR`, else the Gemma 3 270M file
+    /// that scripts/fetch-generator.sh caches (`~/.cache/embeddinggemma/gemma-3-270m-q4_k_m.gguf`).
+    public static var defaultPath: String {
+        if let path = ProcessInfo.processInfo.environment["GEMMA_GENERATOR"], !path.isEmpty { return path }
+        let home = ProcessInfo.processInfo.environment["HOME"] ?? FileManager.default.homeDirectoryForCurrentUser.path
+        return home + "/.cache/embeddinggemma/gemma-3-270m-q4_k_m.gguf"
+    }
+
     /// Tokens read per forward pass while reading a prompt (bounds the attention scores).
     static let promptChunk = 512
 
