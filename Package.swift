@@ -21,6 +21,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // Structured logs (the server's request lines); Hummingbird logs through it too.
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        // HTTP client for `ask --generator URL` (streamed chat answers from an OpenAI-compatible or
+        // Ollama server); Hummingbird's test support already builds on it.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.26.0"),
     ],
     targets: [
         // OpenBLAS on Linux (Debian: libopenblas-dev). Apple platforms use Accelerate instead.
@@ -45,6 +48,7 @@ let package = Package(
                 "EmbeddingGemma",
                 "CEmbeddingGemmaKernels",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         // The embedding server: Ollama and OpenAI embedding APIs over one batching queue.
@@ -92,7 +96,7 @@ let package = Package(
         .testTarget(
             name: "GemmaServerTests",
             dependencies: [
-                "GemmaServer", "EmbeddingGemma", "EmbeddingGemmaTestSupport",
+                "GemmaServer", "GemmaSearch", "EmbeddingGemma", "EmbeddingGemmaTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

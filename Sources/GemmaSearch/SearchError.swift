@@ -26,6 +26,8 @@ public enum SearchError: Error, Sendable, Equatable, CustomStringConvertible {
     case noSources(path: String)
     /// The text generator failed (loading, a prompt it cannot read, ...).
     case generator(EmbeddingGemmaError)
+    /// A generator server could not be reached, answered an error, or cut its stream.
+    case remoteGenerator(String)
 
     public var description: String {
         switch self {
@@ -51,6 +53,8 @@ public enum SearchError: Error, Sendable, Equatable, CustomStringConvertible {
             return "the index \(path) holds no passages to answer from: index some files first with `gemma-embed index PATH...`"
         case .generator(let error):
             return "generator: \(error)"
+        case .remoteGenerator(let message):
+            return "generator: \(message)"
         case .model(let error):
             return error.description
         }

@@ -43,11 +43,19 @@ public struct GemmaServer: Sendable {
     public let batcher: EmbeddingBatcher
     /// Requests, passes and the queue, for `GET /metrics`.
     public let metrics: ServerMetrics
+    /// The text generator behind `/api/generate`, `/api/chat` and `/v1/chat/completions`, if any.
+    public let generation: GenerationService?
 
-    public init(model: EmbeddingModel, configuration: Configuration = Configuration()) {
+    /// - Parameters:
+    ///   - generator: a Gemma 3 text model to answer generation and chat requests with; without
+    ///     one those routes answer 400 (this server only embeds).
+    ///   - generatorName: the name the generator is listed under.
+    public init(model: EmbeddingModel, configuration: Configuration = Configuration(), generator: TextGenerator? = nil, generatorName: String = "gemma3") {
         self.configuration = configuration
         metrics = ServerMetrics()
         batcher = EmbeddingBatcher(model: model, configuration: configuration.batching, metrics: metrics)
+        let metrics = metrics
+        generation = generator.map { GenerationService(generator: $0, name: generatorName, metrics: metrics) }
     }
 
     /// The routes (for tests and for embedding the server in another application).
@@ -58,8 +66,13 @@ public struct GemmaServer: Sendable {
             router.add(middleware: BearerAuthentication(key: key))
         }
         let endpoint = EmbeddingEndpoint(batcher: batcher, limits: configuration.limits, modelName: configuration.modelName)
-        OllamaAPI(endpoint: endpoint).register(on: router)
-        OpenAIAPI(endpoint: endpoint).register(on: router)
+        OllamaAPI(endpoint: endpoint, generation: generation).register(on: router)
+        OpenAIAPI(endpoint: endpoint, generation: generation).register(on: router)
+        if let generation {
+            let bodyLimit = configuration.limits.maxBodyBytes
+            OllamaGenerationAPI(service: generation, maxBodyBytes: bodyLimit, embeddingModelName: configuration.modelName).register(on: router)
+            OpenAIChatAPI(service: generation, maxBodyBytes: bodyLimit, embeddingModelName: configuration.modelName).register(on: router)
+        }
         router.get("/metrics") { [metrics] _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.exposition())))
@@ -80,6 +93,7 @@ public struct GemmaServer: Sendable {
     public func run(logger: Logger? = nil) async throws {
         try await application(logger: logger).runService()
         batcher.shutdown()
+        generation?.shutdown()
     }
 }
 

@@ -6,6 +6,8 @@ import Hummingbird
 /// `/api/show`, `/api/version`, `/api/ps`, and `/api/generate` / `/api/chat`, which answer 400.
 struct OllamaAPI: Sendable {
     let endpoint: EmbeddingEndpoint
+    /// The generator, when the server has one (else generate and chat answer 400).
+    let generation: GenerationService?
     let startTime = Date()
 
     struct EmbedRequest: Decodable, PromptFields {
@@ -39,10 +41,20 @@ struct OllamaAPI: Sendable {
         router.head("/") { _, _ in HTTPResponse.Status.ok }
         router.post("/api/embed") { request, context in await APIError.answer(.ollama) { try await embed(request, usage: context.usage) } }
         router.post("/api/embeddings") { request, context in await APIError.answer(.ollama) { try await legacyEmbed(request, usage: context.usage) } }
-        router.get("/api/tags") { _, _ in jsonResponse(["models": [modelEntry()]]) }
-        router.get("/api/ps") { _, _ in jsonResponse(["models": [modelEntry().merging(["expires_at": "0001-01-01T00:00:00Z", "size_vram": 0]) { a, _ in a }]]) }
-        router.post("/api/show") { _, _ in jsonResponse(showEntry()) }
+        router.get("/api/tags") { _, _ in jsonResponse(["models": models()]) }
+        router.get("/api/ps") { _, _ in
+            jsonResponse(["models": models().map { $0.merging(["expires_at": "0001-01-01T00:00:00Z", "size_vram": 0]) { a, _ in a } }])
+        }
+        router.post("/api/show") { request, _ in
+            let body = try? await RequestDecoding.decode(ShowRequest.self, from: request, maxBytes: 1 << 16)
+            let asked = body?.model ?? body?.name
+            if let generation, let asked, asked.split(separator: ":").first.map(String.init) == generation.name {
+                return jsonResponse(generatorShowEntry(generation))
+            }
+            return jsonResponse(showEntry())
+        }
         router.get("/api/version") { _, _ in jsonResponse(["version": "0.12.0"]) }
+        guard generation == nil else { return }
         for path in ["/api/generate", "/api/chat"] {
             router.post(RouterPath(stringLiteral: path)) { _, _ in
                 APIError(.badRequest, "\"\(endpoint.modelName)\" does not support generate: it is an embedding model; use /api/embed").response(.ollama)
@@ -71,6 +83,31 @@ struct OllamaAPI: Sendable {
         let prompt = try PromptSelection(literal: nil, name: body.prompt_name, title: body.title, model: body.model).resolve(endpoint.model)
         let embeddings = try await endpoint.embed([text], prompt: prompt, dimensions: body.dimensions, truncate: true, usage: usage)
         return try encode(["embedding": embeddings[0].vector])
+    }
+
+    struct ShowRequest: Decodable {
+        var model: String?
+        var name: String?
+    }
+
+    /// The models listed by `/api/tags` and `/api/ps`: the embedding model, then the generator.
+    private func models() -> [[String: Any]] {
+        guard let generation else { return [modelEntry()] }
+        return [modelEntry(), generatorEntry(generation)]
+    }
+
+    private func generatorEntry(_ generation: GenerationService) -> [String: Any] {
+        let name = generation.name.contains(":") ? generation.name : generation.name + ":latest"
+        return ["name": name, "model": name, "modified_at": ISO8601DateFormatter().string(from: startTime),
+                "size": (try? FileManager.default.attributesOfItem(atPath: generation.generator.path)[.size] as? Int) ?? 0,
+                "digest": "", "details": ["format": "gguf", "family": "gemma3", "families": ["gemma3"]]]
+    }
+
+    private func generatorShowEntry(_ generation: GenerationService) -> [String: Any] {
+        ["details": generatorEntry(generation)["details"] as Any,
+         "model_info": ["general.architecture": "gemma3", "general.name": generation.generator.name,
+                        "gemma3.context_length": generation.generator.contextLength],
+         "capabilities": ["completion"]]
     }
 
     private func modelEntry() -> [String: Any] {

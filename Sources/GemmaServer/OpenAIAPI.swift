@@ -6,6 +6,8 @@ import Hummingbird
 /// `usage`) and `GET /v1/models`.
 struct OpenAIAPI: Sendable {
     let endpoint: EmbeddingEndpoint
+    /// The generator, when the server has one (listed by `/v1/models`).
+    let generation: GenerationService?
 
     struct EmbeddingsRequest: Decodable, PromptFields {
         var model: String?
@@ -23,7 +25,14 @@ struct OpenAIAPI: Sendable {
             await APIError.answer(.openAI) { try await embeddings(request, usage: context.usage) }
         }
         router.get("/v1/models") { _, _ in
-            jsonResponse(["object": "list", "data": [["id": endpoint.modelName, "object": "model", "created": 0, "owned_by": "google"]]])
+            let names = [endpoint.modelName] + (generation.map { [$0.name] } ?? [])
+            return jsonResponse(["object": "list", "data": names.map { ["id": $0, "object": "model", "created": 0, "owned_by": "google"] }])
+        }
+        if generation == nil {
+            router.post("/v1/chat/completions") { _, _ in
+                APIError(.badRequest, "\"\(endpoint.modelName)\" cannot chat: it is an embedding model, and this server was started without --generator",
+                         param: "model", code: "model_not_supported").response(.openAI)
+            }
         }
     }
 

@@ -31,6 +31,11 @@ public final class ServerMetrics: Sendable {
     let queueInputs: Gauge
     let rejected: Counter
     let cancelled: Counter
+    let generations: Counter
+    let generationPromptTokens: Counter
+    let generatedTokens: Counter
+    let generationDuration: DurationHistogram
+    let generationQueue: Gauge
 
     static let latencyBuckets: [Duration] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000].map { .milliseconds($0) }
 
@@ -50,6 +55,12 @@ public final class ServerMetrics: Sendable {
         queueInputs = registry.makeGauge(descriptor: Self.name("embed", "queue_inputs", "", "Texts waiting for a pass now."))
         rejected = registry.makeCounter(descriptor: Self.name("embed", "rejected", "total", "Requests refused with 503 because the queue was full."))
         cancelled = registry.makeCounter(descriptor: Self.name("embed", "cancelled", "total", "Requests dropped because their client went away."))
+        generations = registry.makeCounter(descriptor: Self.name("generate", "requests", "total", "Generations run (completions and chats)."))
+        generationPromptTokens = registry.makeCounter(descriptor: Self.name("generate", "prompt_tokens", "total", "Prompt tokens read by the generator."))
+        generatedTokens = registry.makeCounter(descriptor: Self.name("generate", "tokens", "total", "Tokens generated."))
+        generationDuration = registry.makeDurationHistogram(descriptor: Self.name("generate", "duration", "seconds", "Time of one generation, prompt included."),
+                                                            buckets: Self.latencyBuckets + [.seconds(30), .seconds(60), .seconds(120)])
+        generationQueue = registry.makeGauge(descriptor: Self.name("generate", "queue", "", "Generations running or waiting now."))
     }
 
     /// Counts one answered HTTP request and its latency.

@@ -4,7 +4,7 @@ import Foundation
 import GemmaSearch
 
 /// `gemma-embed ask`: answers a question from the index with a Gemma 3 generator, on the device.
-struct AskCommand: ParsableCommand {
+struct AskCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ask",
         abstract: "Answer QUESTION from your indexed files: retrieve the best passages, let a Gemma 3 model answer from them, list the sources.",
@@ -12,6 +12,11 @@ struct AskCommand: ParsableCommand {
         The answer streams to standard output, then the sources as `[n] path:line`. With --json, one \
         object {"answer", "sources": [...]} instead. The prompt tells the model to answer only from \
         the numbered passages; passages are shortened to fit the context with the answer.
+
+        --generator is a Gemma 3 GGUF file (run here) or the URL of a chat server: …/v1 for an \
+        OpenAI-compatible /v1/chat/completions (llama-server, vLLM, gemma-embed serve --generator), \
+        http://host:port or …/api for Ollama's /api/chat; --generator-model names its model and \
+        $GEMMA_GENERATOR_API_KEY is sent as a bearer token.
         """
     )
 
@@ -60,25 +65,17 @@ struct AskCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         do {
             let indexPath = indexOptions.path
             guard FileManager.default.fileExists(atPath: indexPath) else { throw SearchError.indexNotFound(path: indexPath) }
             if let path, !FileManager.default.fileExists(atPath: path) { throw SearchError.pathNotFound(path) }
             let index = try SemanticIndex.open(path: indexPath)
-            let generator: TextGenerator
-            do { generator = try generatorOptions.load() } catch let error as EmbeddingGemmaError { throw SearchError.generator(error) }
+            let generator = try generatorOptions.answerGenerator(tokenizer: index.model.tokenizer)
             let answerer = GroundedAnswerer(index: index, generator: generator)
             let options = GenerationOptions(maxTokens: maxTokens, temperature: temperature, seed: seed)
-            var started = false
-            let answer = try answerer.answer(question, sources: k, under: path, options: options) { text in
-                guard !json else { return true }
-                // The answer's leading white space is not shown.
-                let shown = started ? text : String(text.drop { $0.isWhitespace })
-                if !shown.isEmpty { started = true }
-                OutputWriter.writeAll(Array(shown.utf8), to: 1)
-                return true
-            }
+            let printer = AnswerPrinter(enabled: !json)
+            let answer = try await answerer.answer(question, sources: k, under: path, options: options) { printer.print($0) }
             if json {
                 let sources = answer.sources.map {
                     Output.Source(n: $0.number, path: SearchCommand.displayPath($0.path), line: $0.line, start_line: $0.startLine,
@@ -95,9 +92,43 @@ struct AskCommand: ParsableCommand {
                 }
                 OutputWriter.writeAll(Array(lines.utf8), to: 1)
             }
+            if answer.generation.droppedPromptTokens > 0 {
+                Diagnostics.warn("the prompt was \(answer.generation.droppedPromptTokens) tokens too long for the context; its beginning was dropped")
+            }
             Diagnostics.note(answer.generation.summary)
         } catch let error as SearchError {
             throw error.cliError
         }
+    }
+}
+
+/// Streams an answer to standard output without its leading white space.
+final class AnswerPrinter: @unchecked Sendable {
+    private let enabled: Bool
+    private var started = false
+    private let lock = NSLock()
+
+    init(enabled: Bool) {
+        self.enabled = enabled
+    }
+
+    func print(_ text: String) {
+        guard enabled else { return }
+        lock.withLock {
+            let shown = started ? text : String(text.drop { $0.isWhitespace })
+            if !shown.isEmpty { started = true }
+            OutputWriter.writeAll(Array(shown.utf8), to: 1)
+        }
+    }
+}
+
+extension AnswerGeneration {
+    /// `64 generated in 1.9 s; 512 prompt tokens; stop: length`.
+    var summary: String {
+        let seconds = duration / .seconds(1)
+        var parts = ["\(generatedTokens.map(String.init) ?? "?") generated in \(seconds.fixed(2)) s"]
+        if let promptTokens { parts.append("\(promptTokens) prompt tokens") }
+        parts.append("stop: \(stopReason)")
+        return parts.joined(separator: "; ")
     }
 }

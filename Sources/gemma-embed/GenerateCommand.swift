@@ -1,6 +1,7 @@
 import ArgumentParser
 import EmbeddingGemma
 import Foundation
+import GemmaSearch
 
 /// `gemma-embed generate`: streams a completion from a Gemma 3 text model.
 struct GenerateCommand: ParsableCommand {
@@ -70,17 +71,40 @@ struct GenerateCommand: ParsableCommand {
 
 /// The generator options shared by `generate` and `ask`.
 struct GeneratorOptions: ParsableArguments {
-    @Option(name: .long, help: "A Gemma 3 text model as GGUF (default: $GEMMA_GENERATOR, else the file scripts/fetch-generator.sh caches).")
+    @Option(name: .long, help: "A Gemma 3 text model as GGUF (default: $GEMMA_GENERATOR, else the file scripts/fetch-generator.sh caches); ask also takes a chat server's URL.")
     var generator: String?
 
-    @Option(name: .long, help: "Tokens of context (prompt and answer) to allocate.")
+    @Option(name: .customLong("generator-model"), help: "With a generator URL: the model name to ask the server for.")
+    var generatorModel = "gemma3"
+
+    @Option(name: .long, help: "Tokens of context (prompt and answer) to allocate (with a URL: to fit the prompt in).")
     var context = 2048
 
     /// The file named by the options, else ``TextGenerator/defaultPath``.
     var path: String { generator ?? TextGenerator.defaultPath }
 
+    /// Whether --generator names a server rather than a file.
+    var isURL: Bool {
+        let lower = path.lowercased()
+        return lower.hasPrefix("http://") || lower.hasPrefix("https://")
+    }
+
     func load() throws -> TextGenerator {
-        try TextGenerator(path: path, contextLength: context)
+        guard !isURL else { throw ValidationError("generate runs a GGUF file on this machine; \(path) is a URL (ask can use a server)") }
+        return try TextGenerator(path: path, contextLength: context)
+    }
+
+    /// The generator of `ask`: a chat server for a URL, else the file on this engine.
+    func answerGenerator(tokenizer: GemmaTokenizer) throws -> any AnswerGenerator {
+        if isURL {
+            let key = ProcessInfo.processInfo.environment["GEMMA_GENERATOR_API_KEY"]
+            return try ChatServerGenerator(url: path, model: generatorModel, apiKey: key, contextLength: context, tokenizer: tokenizer)
+        }
+        do {
+            return LocalGenerator(try load())
+        } catch let error as EmbeddingGemmaError {
+            throw SearchError.generator(error)
+        }
     }
 }
 

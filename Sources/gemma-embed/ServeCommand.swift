@@ -8,7 +8,7 @@ import Logging
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve embeddings over Ollama's (/api/embed) and OpenAI's (/v1/embeddings) APIs, with dynamic batching.",
+        abstract: "Serve embeddings over Ollama's (/api/embed) and OpenAI's (/v1/embeddings) APIs, with dynamic batching; with --generator, also generation and chat.",
         discussion: """
         Binds to 127.0.0.1 unless --host says otherwise. Prompts: body fields prompt_name / prompt / title, or the \
         model name's tag (embeddinggemma:query, embeddinggemma:document). SIGINT or SIGTERM stops accepting \
@@ -36,6 +36,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("pass-tokens"), help: "Tokens per encoder pass: larger uses the CPU a little better, smaller answers queries sooner while documents stream.")
     var passTokens = 1024
 
+    @Option(name: .long, help: "A Gemma 3 text model (GGUF) that also answers /api/generate, /api/chat and /v1/chat/completions.")
+    var generator: String?
+
+    @Option(name: .customLong("generator-name"), help: "The name the generator is listed and answered under.")
+    var generatorName = "gemma3"
+
+    @Option(name: .long, help: "Tokens of context (prompt and answer) per generation.")
+    var context = 2048
+
     @Option(name: .customLong("log-format"), help: "Request log lines on stderr: text (for a terminal) or json (one object per line).")
     var logFormat: LogFormat = .text
 
@@ -50,6 +59,8 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
         guard maxQueue >= 1 else { throw ValidationError("--max-queue must be at least 1") }
         guard passTokens >= 16 else { throw ValidationError("--pass-tokens must be at least 16") }
+        guard context >= 16 else { throw ValidationError("--context must be at least 16") }
+        guard !generatorName.isEmpty, generatorName != modelName else { throw ValidationError("--generator-name must differ from --model-name") }
     }
 
     func run() async throws {
@@ -60,13 +71,17 @@ struct ServeCommand: AsyncParsableCommand {
             return handler
         }
         let model = try modelOptions.load()
+        let textGenerator = try generator.map { try TextGenerator(path: $0, contextLength: context) }
         let key = apiKey ?? ProcessInfo.processInfo.environment["GEMMA_EMBED_API_KEY"]
         let server = GemmaServer(model: model, configuration: .init(
             host: host, port: port, apiKey: key, modelName: modelName,
-            batching: .init(maxQueuedInputs: maxQueue, tokensPerPass: passTokens)))
+            batching: .init(maxQueuedInputs: maxQueue, tokensPerPass: passTokens)), generator: textGenerator, generatorName: generatorName)
         var logger = Logger(label: "gemma-embed.serve")
         logger.logLevel = level
         logger.info("serving \(model.sourcePath) (\(model.quantization.rawValue)) as '\(modelName)' on http://\(host):\(port)\(key == nil ? "" : " (API key required)")")
+        if let textGenerator {
+            logger.info("generating with \(textGenerator.path) as '\(generatorName)' (context \(context))")
+        }
         try await server.run(logger: logger)
     }
 }

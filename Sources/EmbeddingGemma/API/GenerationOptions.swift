@@ -20,14 +20,19 @@ public struct GenerationOptions: Sendable {
     public var seed: UInt64
     /// Token ids that end the generation (besides `<eos>` and `<end_of_turn>`).
     public var stopTokens: Set<Int>
+    /// Texts that end the generation where they appear; the text returned and streamed stops
+    /// before them (text that could begin one is held back until that is decided).
+    public var stopSequences: [String]
 
-    public init(maxTokens: Int = 256, temperature: Double = 0, topK: Int = 64, topP: Double = 0.95, seed: UInt64 = 0, stopTokens: Set<Int> = []) {
+    public init(maxTokens: Int = 256, temperature: Double = 0, topK: Int = 64, topP: Double = 0.95, seed: UInt64 = 0, stopTokens: Set<Int> = [],
+                stopSequences: [String] = []) {
         self.maxTokens = maxTokens
         self.temperature = temperature
         self.topK = topK
         self.topP = topP
         self.seed = seed
         self.stopTokens = stopTokens
+        self.stopSequences = stopSequences
     }
 }
 

@@ -77,7 +77,7 @@ public final class TextGenerator: Sendable {
 
     /// `message` as one user turn of Gemma's chat format, ready for the model's answer.
     public func chatPrompt(_ message: String) -> String {
-        "<start_of_turn>user\n\(message)<end_of_turn>\n<start_of_turn>model\n"
+        ChatMessage.gemmaPrompt([.user(message)])
     }
 
     /// The ids the model reads for `prompt`: `<bos>` and the prompt's tokens.
@@ -122,8 +122,10 @@ public final class TextGenerator: Sendable {
         var sampler = TokenSampler(options: options)
         var generated: [Int] = []
         var emitted = ""
+        var finalText: String?
         var reason = GenerationResult.StopReason.maxTokens
         let stops = endTokens.union(options.stopTokens)
+        let stopSequences = options.stopSequences.filter { !$0.isEmpty }
         while generated.count < options.maxTokens {
             let next = sampler.next(logits)
             if stops.contains(next) {
@@ -131,13 +133,31 @@ public final class TextGenerator: Sendable {
                 break
             }
             generated.append(next)
-            // Text is emitted once it is whole UTF-8 (a character may span tokens).
+            // Text is emitted once it is whole UTF-8 (a character may span tokens), and, with stop
+            // sequences, once it cannot be the start of one.
             let text = tokenizer.decode(generated)
             if !text.hasSuffix("\u{FFFD}"), text.count >= emitted.count {
-                let piece = String(text.dropFirst(emitted.count))
-                emitted = text
-                if !onToken(GeneratedPiece(token: next, text: piece)) {
-                    reason = .stopped
+                var visible = text
+                var hitStop = false
+                if !stopSequences.isEmpty {
+                    if let cut = Self.firstStop(in: text, stopSequences) {
+                        visible = String(text[..<cut])
+                        hitStop = true
+                    } else {
+                        visible = String(text.dropLast(Self.heldBack(text, stopSequences)))
+                    }
+                }
+                if visible.count > emitted.count {
+                    let piece = String(visible.dropFirst(emitted.count))
+                    emitted = visible
+                    if !onToken(GeneratedPiece(token: next, text: piece)) {
+                        reason = .stopped
+                        break
+                    }
+                }
+                if hitStop {
+                    finalText = visible
+                    reason = .endOfText
                     break
                 }
             }
@@ -145,13 +165,35 @@ public final class TextGenerator: Sendable {
             logits = decoder.forward([Int32(next)], cache: cache)
         }
         let finished = clock.now
-        let text = tokenizer.decode(generated)
+        let text = finalText ?? tokenizer.decode(generated)
         if text.count > emitted.count, reason != .stopped {
             _ = onToken(GeneratedPiece(token: generated.last ?? 0, text: String(text.dropFirst(emitted.count))))
         }
         return GenerationResult(text: text, tokens: generated, promptTokens: promptCount, droppedPromptTokens: dropped,
                                 stopReason: reason, promptDuration: started.duration(to: promptDone),
                                 generationDuration: promptDone.duration(to: finished))
+    }
+
+    /// Where the earliest of `stops` begins in `text`.
+    static func firstStop(in text: String, _ stops: [String]) -> String.Index? {
+        var index = text.startIndex
+        while index < text.endIndex {
+            if stops.contains(where: { text[index...].hasPrefix($0) }) { return index }
+            index = text.index(after: index)
+        }
+        return nil
+    }
+
+    /// Characters at the end of `text` that could begin one of `stops` (held back until decided).
+    static func heldBack(_ text: String, _ stops: [String]) -> Int {
+        var held = 0
+        for stop in stops {
+            for length in stride(from: min(stop.count - 1, text.count), to: held, by: -1) where text.hasSuffix(stop.prefix(length)) {
+                held = length
+                break
+            }
+        }
+        return held
     }
 
     private func check(_ ids: [Int]) throws(EmbeddingGemmaError) {

@@ -1,42 +1,39 @@
 import EmbeddingGemma
 
-/// Answers questions from the index on the device: the best passages for the question are
-/// retrieved, written into a prompt as numbered sources that the generator is told to answer
-/// from alone, and the answer streams back with the list of sources.
+/// Answers questions from the index: the best passages for the question are retrieved, written
+/// into a message as numbered sources that the generator is told to answer from alone, and the
+/// answer streams back with the list of sources. The generator is the engine's own Gemma 3 model
+/// on the device (``LocalGenerator``) or a chat server (``ChatServerGenerator``).
 ///
 /// ```swift
 /// let answerer = GroundedAnswerer(index: try SemanticIndex.open(path: "index.sqlite"),
-///                                 generator: try TextGenerator(path: "gemma-3-270m-q4_k_m.gguf"))
-/// let answer = try answerer.answer("How do I renew the certificate?") { print($0, terminator: ""); return true }
+///                                 generator: LocalGenerator(try TextGenerator(path: "gemma-3-270m-q4_k_m.gguf")))
+/// let answer = try await answerer.answer("How do I renew the certificate?") { print($0, terminator: "") }
 /// for source in answer.sources { print("[\(source.number)] \(source.path):\(source.line)") }
 /// ```
 public struct GroundedAnswerer: Sendable {
     /// Where passages come from.
     public let index: SemanticIndex
     /// What writes the answer.
-    public let generator: TextGenerator
+    public let generator: any AnswerGenerator
 
-    public init(index: SemanticIndex, generator: TextGenerator) {
+    public init(index: SemanticIndex, generator: any AnswerGenerator) {
         self.index = index
         self.generator = generator
     }
 
     /// Retrieves up to `sources` passages for `question` (under `under` when given), builds the
-    /// grounded prompt and generates the answer, calling `onText` with each new piece of text.
+    /// grounded message and generates the answer, calling `onText` with each new piece of text.
     /// - Throws: ``SearchError/noSources(path:)`` when nothing is found to answer from, search and
     ///   generator errors otherwise.
     public func answer(_ question: String, sources: Int = 4, under: String? = nil, options: GenerationOptions = GenerationOptions(maxTokens: 256),
-                       onText: (String) -> Bool = { _ in true }) throws(SearchError) -> GroundedAnswer {
+                       onText: @escaping @Sendable (String) -> Void = { _ in }) async throws(SearchError) -> GroundedAnswer {
         let hits = try index.search(question, limit: sources, under: under)
         guard !hits.isEmpty else { throw .noSources(path: index.path) }
         let prompt = GroundedPrompt(question: question, hits: hits, generator: generator, answerTokens: options.maxTokens)
-        let result: GenerationResult
-        do {
-            result = try generator.generate(prompt.text, options: options) { piece in onText(piece.text) }
-        } catch {
-            throw .generator(error)
-        }
-        return GroundedAnswer(text: result.text.trimmingWhitespace, sources: prompt.sources, prompt: prompt.text, generation: result)
+        let generation = try await generator.write(prompt.body, options: options, onText: onText)
+        return GroundedAnswer(text: generation.text.trimmingWhitespace, sources: prompt.sources, prompt: generator.frame(prompt.body),
+                              generation: generation)
     }
 }
 
@@ -46,10 +43,10 @@ public struct GroundedAnswer: Sendable {
     public let text: String
     /// The sources the prompt numbered, best first.
     public let sources: [AnswerSource]
-    /// The prompt the generator read.
+    /// The prompt the generator read (for a chat server: the message in Gemma's turn format).
     public let prompt: String
-    /// Token counts, timings and why generation stopped.
-    public let generation: GenerationResult
+    /// Token counts, timing and why generation stopped.
+    public let generation: AnswerGeneration
 }
 
 /// One numbered source of an answer.

@@ -1,26 +1,22 @@
 import EmbeddingGemma
 
-/// The prompt of a grounded answer: an instruction to answer only from the numbered sources, the
-/// sources (each passage shortened when they would not fit the generator's context with the
-/// answer), and the question. Instruction-tuned generators get it as one user turn; base models
-/// get a completion prompt ending in `Answer:`.
+/// The message of a grounded answer: an instruction to answer only from the numbered sources,
+/// the sources (each passage shortened when they would not fit the generator's context with the
+/// answer), and the question. The generator frames it (a user turn, or a completion prompt).
 struct GroundedPrompt {
-    let text: String
+    let body: String
     let sources: [AnswerSource]
 
     static let instruction = "Answer the question using only the numbered sources below. Cite the sources you use as [n]. "
         + "If the sources do not contain the answer, say that you do not know."
 
-    init(question: String, hits: [SearchHit], generator: TextGenerator, answerTokens: Int) {
+    init(question: String, hits: [SearchHit], generator: any AnswerGenerator, answerTokens: Int) {
         let tokenizer = generator.tokenizer
         func tokens(_ text: String) -> Int { tokenizer.encode(text, addSpecialTokens: false).count }
         let head = Self.instruction + "\n\n"
         let tail = "Question: \(question)\n"
-        let wrapped = { (body: String) -> String in
-            generator.isInstructionTuned ? generator.chatPrompt(body) : body + "Answer:"
-        }
         // Room for the passages: the context minus the answer, the frame and a margin for joins.
-        let frame = tokens(wrapped(head + tail)) + 2
+        let frame = tokens(generator.frame(head + tail)) + 2
         var budget = max(0, generator.contextLength - answerTokens - frame - 8)
         var blocks: [String] = []
         var sources: [AnswerSource] = []
@@ -44,7 +40,7 @@ struct GroundedPrompt {
             sources.append(AnswerSource(number: number, path: hit.path, line: hit.line, startLine: hit.startLine, endLine: hit.endLine,
                                         score: hit.score, title: hit.title, truncated: truncated))
         }
-        text = wrapped(head + blocks.joined() + tail)
+        body = head + blocks.joined() + tail
         self.sources = sources
     }
 }

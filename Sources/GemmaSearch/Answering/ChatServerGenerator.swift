@@ -1,0 +1,152 @@
+import AsyncHTTPClient
+import EmbeddingGemma
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// A chat server the user already runs as the answer's generator: an OpenAI-compatible
+/// `/v1/chat/completions` (server-sent events) or Ollama's `/api/chat` (NDJSON), both streamed.
+///
+/// The URL says which: one whose path is `/v1` or ends in `/chat/completions` is OpenAI's API
+/// (llama.cpp's llama-server, vLLM, LM Studio, Ollama's `/v1`, `gemma-embed serve --generator`);
+/// a bare `http://host:port`, `/api` or `/api/chat` is Ollama's.
+///
+/// ```swift
+/// let generator = try ChatServerGenerator(url: "http://127.0.0.1:11434", model: "gemma3",
+///                                         contextLength: 8192, tokenizer: index.model.tokenizer)
+/// ```
+public struct ChatServerGenerator: AnswerGenerator {
+    /// The two streaming chat APIs.
+    public enum API: String, Sendable {
+        case openAI = "OpenAI"
+        case ollama = "Ollama"
+    }
+
+    /// The chat endpoint called.
+    public let endpoint: String
+    public let api: API
+    /// The model name sent.
+    public let model: String
+    /// Sent as `Authorization: Bearer` when set.
+    public let apiKey: String?
+    public let contextLength: Int
+    public let tokenizer: GemmaTokenizer
+    /// Longest a whole answer may take.
+    public var timeout: Duration = .seconds(600)
+
+    /// - Throws: ``SearchError/invalidOption(_:)`` for a URL that is not `http://` or `https://`.
+    public init(url: String, model: String, apiKey: String? = nil, contextLength: Int, tokenizer: GemmaTokenizer) throws(SearchError) {
+        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), scheme == "http" || scheme == "https", parsed.host != nil else {
+            throw .invalidOption("\(url) is not an http:// or https:// URL of a chat server")
+        }
+        var base = url
+        while base.hasSuffix("/") { base.removeLast() }
+        let path = parsed.path.hasSuffix("/") ? String(parsed.path.dropLast()) : parsed.path
+        if path.hasSuffix("/chat/completions") {
+            (endpoint, api) = (base, .openAI)
+        } else if path.hasSuffix("/v1") {
+            (endpoint, api) = (base + "/chat/completions", .openAI)
+        } else if path.hasSuffix("/api/chat") {
+            (endpoint, api) = (base, .ollama)
+        } else if path.hasSuffix("/api") {
+            (endpoint, api) = (base + "/chat", .ollama)
+        } else if path.isEmpty {
+            (endpoint, api) = (base + "/api/chat", .ollama)
+        } else {
+            throw .invalidOption("\(url): say which API the server speaks with its path: …/v1 (OpenAI-compatible) or …/api (Ollama)")
+        }
+        self.model = model
+        self.apiKey = apiKey
+        self.contextLength = contextLength
+        self.tokenizer = tokenizer
+    }
+
+    /// One client for the process. A refused connection fails at once (a generator that is not
+    /// running should say so, not be retried for a minute and a half); connecting may take 10 s.
+    static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(10))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
+    public func frame(_ body: String) -> String {
+        ChatMessage.gemmaPrompt([.user(body)])
+    }
+
+    public func write(_ body: String, options: GenerationOptions, onText: @escaping @Sendable (String) -> Void) async throws(SearchError) -> AnswerGeneration {
+        let started = ContinuousClock.now
+        var request = HTTPClientRequest(url: endpoint)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "Accept", value: api == .openAI ? "text/event-stream" : "application/x-ndjson")
+        if let apiKey, !apiKey.isEmpty { request.headers.add(name: "Authorization", value: "Bearer " + apiKey) }
+        request.body = .bytes(ByteBuffer(bytes: requestBody(body, options: options)))
+        let response: HTTPClientResponse
+        do {
+            response = try await Self.client.execute(request, timeout: .seconds(Int64(timeout / .seconds(1))))
+        } catch {
+            let reason = "\(error)".contains("Connection refused") ? "nothing is listening there (connection refused); start the server or check --generator" : "\(error)"
+            throw .remoteGenerator("cannot reach \(endpoint): \(reason)")
+        }
+        guard response.status == .ok else {
+            let text = (try? await response.body.collect(upTo: 1 << 16)).map { String(buffer: $0) } ?? ""
+            throw .remoteGenerator("\(endpoint) answered \(response.status.code) \(response.status.reasonPhrase): \(Self.errorMessage(text))")
+        }
+        var parser = ChatStreamParser(api: api)
+        do {
+            var pending: [UInt8] = []
+            for try await buffer in response.body {
+                pending.append(contentsOf: buffer.readableBytesView)
+                while let newline = pending.firstIndex(of: 0x0A) {
+                    let line = String(decoding: pending[..<newline], as: UTF8.self)
+                    pending.removeSubrange(...newline)
+                    if let piece = try parser.read(line), !piece.isEmpty { onText(piece) }
+                }
+            }
+            if !pending.isEmpty, let piece = try parser.read(String(decoding: pending, as: UTF8.self)), !piece.isEmpty { onText(piece) }
+        } catch let error as SearchError {
+            throw error
+        } catch {
+            throw .remoteGenerator("the stream from \(endpoint) broke off: \(error)")
+        }
+        guard parser.finished else {
+            throw .remoteGenerator("the stream from \(endpoint) ended before the answer was complete (\(parser.text.count) characters received)")
+        }
+        return AnswerGeneration(text: parser.text, promptTokens: parser.promptTokens, generatedTokens: parser.generatedTokens,
+                                stopReason: parser.stopReason ?? "end", duration: started.duration(to: .now))
+    }
+
+    /// The JSON request: one user message, streamed, greedy at temperature 0.
+    func requestBody(_ body: String, options: GenerationOptions) -> Data {
+        let messages = [["role": "user", "content": body]]
+        var object: [String: Any] = ["model": model, "messages": messages, "stream": true]
+        switch api {
+        case .openAI:
+            object["max_tokens"] = options.maxTokens
+            object["temperature"] = options.temperature
+            object["seed"] = Int64(bitPattern: options.seed)
+            object["stream_options"] = ["include_usage": true]
+            if options.temperature > 0 { object["top_p"] = options.topP }
+        case .ollama:
+            var settings: [String: Any] = ["num_predict": options.maxTokens, "temperature": options.temperature, "seed": Int64(bitPattern: options.seed),
+                                           "num_ctx": contextLength]
+            if options.temperature > 0 {
+                settings["top_k"] = options.topK
+                settings["top_p"] = options.topP
+            }
+            object["options"] = settings
+        }
+        return (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data()
+    }
+
+    /// The message of an error body in either API's shape, else the body itself (shortened).
+    static func errorMessage(_ text: String) -> String {
+        if let data = text.data(using: .utf8), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+            if let message = object["error"] as? String { return message }
+            if let error = object["error"] as? [String: Any], let message = error["message"] as? String { return message }
+        }
+        let trimmed = text.trimmingWhitespace
+        return trimmed.isEmpty ? "(no message)" : String(trimmed.prefix(300))
+    }
+}
