@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Integration tests of `gemma-embed serve` with the real clients from PyPI (ollama, openai, LangChain,
-# LlamaIndex) on the real model: starts the server on a free loopback port, runs Tests/clients with
+# LlamaIndex) on the real embedding model and the Gemma 3 270M generator: starts the server on a free loopback port, runs Tests/clients with
 # pytest, then stops the server with SIGTERM and checks that it exits cleanly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +17,9 @@ else
 fi
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log=.build/serve-clients.log
-"$bin" serve --host 127.0.0.1 --port "$port" > "$log" 2>&1 &
+# The Gemma 3 generator (scripts/fetch-generator.sh) answers the chat and generate routes.
+export GEMMA_GENERATOR=${GEMMA_GENERATOR:-$HOME/.cache/embeddinggemma/gemma-3-270m-q4_k_m.gguf}
+"$bin" serve --host 127.0.0.1 --port "$port" --generator "$GEMMA_GENERATOR" > "$log" 2>&1 &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true' EXIT
 python3 - "$port" <<'PY'

@@ -54,6 +54,39 @@ struct AskCLITests {
         _ = docs
     }
 
+    @Test("with a URL, a chat server writes the answer (OpenAI-compatible and Ollama streams alike); the sources are the same")
+    func answersThroughAServer() throws {
+        let (_, index) = try Self.corpus.get()
+        let question = "Which library parses CSV files in Haskell?"
+        let local = try CLI.run(["ask", question, "--index", index, "-k", "3", "--max-tokens", "12", "--json", "--generator", GenerateCLITests.generatorPath])
+        #expect(local.status == 0, "\(local.stderr)")
+        let localSources = try #require(try JSONSerialization.jsonObject(with: Data(local.stdout.utf8)) as? [String: Any])["sources"] as? [[String: Any]]
+
+        let server = try ServerProcess(generator: GenerateCLITests.generatorPath)
+        defer { server.stop() }
+        var answers: [String] = []
+        for url in ["http://127.0.0.1:\(server.port)/v1", "http://127.0.0.1:\(server.port)"] {
+            let remote = try CLI.run(["ask", question, "--index", index, "-k", "3", "--max-tokens", "12", "--json", "--generator", url])
+            #expect(remote.status == 0, "\(url): \(remote.stderr)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(remote.stdout.utf8)) as? [String: Any])
+            let sources = try #require(object["sources"] as? [[String: Any]])
+            #expect(sources.map { $0["path"] as? String } == localSources?.map { $0["path"] as? String }, "\(url)")
+            let answer = try #require(object["answer"] as? String)
+            #expect(answer.contains { $0.isLetter }, "\(url): \(answer)")
+            #expect(remote.stderr.contains("12 generated"), "\(url): \(remote.stderr)")
+            answers.append(answer)
+        }
+        // Greedy decoding on the same server: both APIs give the same answer.
+        #expect(answers.count == 2 && answers[0] == answers[1])
+
+        let refused = try CLI.run(["ask", question, "--index", index, "--generator", "http://127.0.0.1:\(try ServerProcess.unusedPort())/v1"])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("cannot reach") && refused.stderr.contains("connection refused"), "\(refused.stderr)")
+        let wrongModel = try CLI.run(["ask", question, "--index", index, "--generator", "http://127.0.0.1:\(server.port)/v1", "--generator-model", "embeddinggemma"])
+        #expect(wrongModel.status != 0)
+        #expect(wrongModel.stderr.contains("400") && wrongModel.stderr.contains("embedding model"), "\(wrongModel.stderr)")
+    }
+
     @Test("no index, an empty index and an empty question are clear errors")
     func errors() throws {
         let root = ScratchDirectory("ask-empty").path
@@ -72,5 +105,69 @@ struct AskCLITests {
         let blank = try CLI.run(["ask", "  ", "--index", root + "/empty.sqlite"])
         #expect(blank.status != 0)
         #expect(blank.stderr.contains("question is empty"), "\(blank.stderr)")
+    }
+}
+
+/// `gemma-embed serve --generator` on a free loopback port, for as long as a test needs it.
+final class ServerProcess {
+    let port: Int
+    private let process = Process()
+
+    init(generator: String) throws {
+        port = try Self.unusedPort()
+        process.executableURL = CLI.executable
+        process.arguments = ["serve", "--host", "127.0.0.1", "--port", String(port), "--generator", generator]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Ready once it accepts connections (the models load first).
+        let deadline = Date().addingTimeInterval(60)
+        while !Self.accepts(port) {
+            guard Date() < deadline, process.isRunning else {
+                stop()
+                throw ServerFailure(message: "gemma-embed serve did not start on port \(port)")
+            }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+    }
+
+    struct ServerFailure: Error { let message: String }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    static func accepts(_ port: Int) -> Bool {
+        withSocket { fd, address in
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            return withUnsafePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            }
+        }
+    }
+
+    /// A loopback port that was free a moment ago (bound to port 0, read, closed).
+    static func unusedPort() throws -> Int {
+        let port = withSocket { fd, address -> Int in
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+            }
+            return bound ? Int(UInt16(bigEndian: address.sin_port)) : 0
+        }
+        guard port > 0 else { throw ServerFailure(message: "no free port") }
+        return port
+    }
+
+    private static func withSocket<T>(_ body: (Int32, inout sockaddr_in) -> T) -> T {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return body(fd, &address)
     }
 }

@@ -2,7 +2,9 @@
 
 Run by scripts/test-clients.sh, which starts the server on the real model and passes its address in
 GEMMA_SERVER (http://127.0.0.1:PORT) and the CLI in GEMMA_EMBED. Every vector must match
-`gemma-embed embed` for the same text and prompt (cosine >= 0.99999).
+`gemma-embed embed` for the same text and prompt (cosine >= 0.99999). The server also runs the Gemma 3
+generator (GEMMA_GENERATOR, the model "gemma3"): every greedy answer must be the text of
+`gemma-embed generate` for the same prompt in Gemma's turn format.
 """
 import base64
 import json
@@ -57,6 +59,59 @@ def test_ollama_generate_is_a_clear_error():
         client.generate(model="embeddinggemma", prompt="hi")
     assert error.value.status_code == 400
     assert "embedding model" in str(error.value)
+
+
+CHAT = [{"role": "user", "content": "Name three colours."}]
+CHAT_PROMPT = "<start_of_turn>user\nName three colours.<end_of_turn>\n<start_of_turn>model\n"
+
+
+def cli_generate(prompt, tokens):
+    """The greedy text of `gemma-embed generate --raw` (its stdout ends with one added newline)."""
+    out = subprocess.run([CLI, "generate", "--raw", "--max-tokens", str(tokens), prompt], check=True, capture_output=True, text=True).stdout
+    assert out.endswith("\n")
+    return out[:-1]
+
+
+def test_ollama_generate_and_chat():
+    import ollama
+    client = ollama.Client(host=SERVER)
+    expected = cli_generate("The capital of France is", 16)
+    assert expected.startswith(" the capital of")
+    whole = client.generate(model="gemma3", prompt="The capital of France is", options={"temperature": 0, "num_predict": 16})
+    assert whole.response == expected
+    assert whole.done and whole.eval_count == 16 and whole.done_reason == "length"
+    pieces = [part.response for part in client.generate(model="gemma3", prompt="The capital of France is", stream=True,
+                                                         options={"temperature": 0, "num_predict": 16})]
+    assert len(pieces) > 2 and "".join(pieces) == expected
+    chat_expected = cli_generate(CHAT_PROMPT, 12)
+    chunks = list(client.chat(model="gemma3", messages=CHAT, stream=True, options={"temperature": 0, "num_predict": 12}))
+    assert "".join(chunk.message.content for chunk in chunks) == chat_expected
+    assert chunks[-1].done and chunks[-1].prompt_eval_count > 0
+
+
+def test_openai_chat_whole_and_streamed():
+    from openai import OpenAI
+    client = OpenAI(base_url=SERVER + "/v1", api_key="unused")
+    expected = cli_generate(CHAT_PROMPT, 12)
+    whole = client.chat.completions.create(model="gemma3", messages=CHAT, temperature=0, max_tokens=12)
+    assert whole.choices[0].message.content == expected
+    assert whole.usage.completion_tokens == 12 and whole.choices[0].finish_reason == "length"
+    stream = client.chat.completions.create(model="gemma3", messages=CHAT, temperature=0, max_tokens=12, stream=True,
+                                            stream_options={"include_usage": True})
+    chunks = list(stream)
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == expected
+    assert chunks[-1].usage.completion_tokens == 12
+    assert [m.id for m in client.models.list().data] == ["embeddinggemma", "gemma3"]
+
+
+def test_langchain_chat_models():
+    from langchain_ollama import ChatOllama
+    from langchain_openai import ChatOpenAI
+    expected = cli_generate(CHAT_PROMPT, 12)
+    assert ChatOllama(model="gemma3", base_url=SERVER, temperature=0, num_predict=12).invoke("Name three colours.").content == expected
+    chat = ChatOpenAI(model="gemma3", base_url=SERVER + "/v1", api_key="unused", temperature=0, max_tokens=12)
+    assert chat.invoke("Name three colours.").content == expected
+    assert "".join(chunk.content for chunk in chat.stream("Name three colours.")) == expected
 
 
 def test_openai_float_base64_dimensions():
