@@ -131,6 +131,28 @@ void eg_gemm_quantized_avx2(const float *x, int m, const void *w, int weight_typ
     gemm_quantized(&avx2_blocks, x, m, w, weight_type, n, k, y, ldy);
 }
 
+/* Weights of the other block types (eg_decode_kquant_rows), decoded panel by panel likewise. */
+static int gemm_decoded(const eg_block_set *blocks, const float *x, int m, const void *w, int weight_type, long row_bytes, int n, int k,
+                        float *y, long ldy) {
+    float rows[EG_PANEL_FLOATS];
+    const unsigned char *wb = (const unsigned char *)w;
+    const int panel = eg_panel_rows(k, blocks->width);
+    for (int j = 0; j < n; j += panel) {
+        const int count = n - j < panel ? n - j : panel;
+        if (!eg_decode_kquant_rows(wb + (long)j * row_bytes, weight_type, count, k, rows)) return 0;
+        eg_multiply_panel(blocks, x, k, m, rows, k, count, k, y + j, ldy);
+    }
+    return 1;
+}
+
+int eg_gemm_decoded_avx2(const float *x, int m, const void *w, int weight_type, long row_bytes, int n, int k, float *y, long ldy) {
+    return gemm_decoded(&avx2_blocks, x, m, w, weight_type, row_bytes, n, k, y, ldy);
+}
+
+int eg_gemm_decoded_avx512(const float *x, int m, const void *w, int weight_type, long row_bytes, int n, int k, float *y, long ldy) {
+    return gemm_decoded(&eg_avx512_blocks, x, m, w, weight_type, row_bytes, n, k, y, ldy);
+}
+
 void eg_gemm_quantized_avx512(const float *x, int m, const void *w, int weight_type, int n, int k, float *y, long ldy) {
     gemm_quantized(&eg_avx512_blocks, x, m, w, weight_type, n, k, y, ldy);
 }
@@ -157,6 +179,16 @@ void eg_gemm_nt_avx512(const float *x, long ldx, int m, const float *w, long ldw
 
 void eg_gemm_quantized_avx512(const float *x, int m, const void *w, int weight_type, int n, int k, float *y, long ldy) {
     (void)x; (void)m; (void)w; (void)weight_type; (void)n; (void)k; (void)y; (void)ldy;
+}
+
+int eg_gemm_decoded_avx2(const float *x, int m, const void *w, int weight_type, long row_bytes, int n, int k, float *y, long ldy) {
+    (void)x; (void)m; (void)w; (void)weight_type; (void)row_bytes; (void)n; (void)k; (void)y; (void)ldy;
+    return 0;
+}
+
+int eg_gemm_decoded_avx512(const float *x, int m, const void *w, int weight_type, long row_bytes, int n, int k, float *y, long ldy) {
+    (void)x; (void)m; (void)w; (void)weight_type; (void)row_bytes; (void)n; (void)k; (void)y; (void)ldy;
+    return 0;
 }
 
 #endif

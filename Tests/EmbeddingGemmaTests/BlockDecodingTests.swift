@@ -54,6 +54,42 @@ struct BlockDecodingTests {
         #expect(decoded.contains { $0 != 0 }, "the fixture's values are not all zero")
     }
 
+    @Test("the panel products on these blocks (AVX2, and AVX-512 where the CPU has it) equal the decoded matrix's product",
+          arguments: ["Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"])
+    func decodingKernel(name: String) throws {
+        guard eg_avx2_fma_available() != 0 else { return }
+        let fixture = try #require(Self.fixture.cases.first { $0.type == name })
+        let type = try #require(GGMLType(rawValue: fixture.ggml_type))
+        let bytes = try #require(Data(base64Encoded: fixture.bytes))
+        // The fixture's blocks as a matrix of n rows of k values (k: two blocks, or one super-block).
+        let k = type.blockSize == 256 ? 256 : 64, n = fixture.count / k, m = 5
+        let decoded = try bytes.withUnsafeBytes { raw in try BlockQuantization.dequantize(raw, count: fixture.count, type: type) }
+        var seed: UInt64 = 7
+        let x = (0..<(m * k)).map { _ in
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int(seed >> 40) % 2001 - 1000) / 1000
+        }
+        var expected = [Double](repeating: 0, count: m * n)
+        for i in 0..<m {
+            for j in 0..<n {
+                expected[i * n + j] = (0..<k).reduce(0.0) { $0 + Double(x[i * k + $1]) * Double(decoded[j * k + $1]) }
+            }
+        }
+        let rowBytes = bytes.count / n
+        var products = [("AVX2", eg_gemm_decoded_avx2)]
+        if eg_avx512_available() != 0 { products.append(("AVX-512", eg_gemm_decoded_avx512)) }
+        for (kernel, product) in products {
+            var y = [Float](repeating: .nan, count: m * n)
+            let handled = bytes.withUnsafeBytes { raw in
+                product(x, Int32(m), raw.baseAddress, Int32(type.rawValue), rowBytes, Int32(n), Int32(k), &y, n)
+            }
+            #expect(handled == 1, "\(name) \(kernel)")
+            let scale = expected.map(abs).max() ?? 1
+            let worst = zip(y, expected).map { abs(Double($0) - $1) }.max() ?? .infinity
+            #expect(worst <= 1e-5 * max(scale, 1), "\(name) \(kernel): off by \(worst) (largest value \(scale))")
+        }
+    }
+
     @Test("a wrong byte count or an encoding the engine cannot read is a clear error")
     func badInput() {
         #expect(throws: EmbeddingGemmaError.self) {

@@ -39,6 +39,16 @@ void eg_decode_rows_avx2(const void *w, int weight_type, int rows, int k, float 
 /// Returns 0 (and writes nothing) for any other type. Any CPU; an AVX2 build where available.
 int eg_decode_kquant_rows(const void *rows, int weight_type, int rows_count, int k, float *out);
 
+/// Linear layer on weights of the block types eg_decode_kquant_rows decodes (Q4_1, Q5_0, Q5_1,
+/// Q4_K, Q5_K, Q6_K), as eg_gemm_quantized_avx2 does for Q8_0/Q4_0: each panel of weight rows
+/// (`row_bytes` apart) is decoded into a stack buffer and multiplied with every input row, so no
+/// decoded copy of the matrix is written. The _avx512 variant multiplies with the AVX-512 blocks.
+/// Returns 0 (and leaves y unspecified) for a type it does not decode. Requires
+/// eg_avx2_fma_available() (eg_avx512_available() for _avx512), k a multiple of the type's block
+/// and k <= EG_QUANTIZED_MAX_K.
+int eg_gemm_decoded_avx2(const float *x, int m, const void *w, int weight_type, long row_bytes, int n, int k, float *y, long ldy);
+int eg_gemm_decoded_avx512(const float *x, int m, const void *w, int weight_type, long row_bytes, int n, int k, float *y, long ldy);
+
 /// Linear layer on Q8_0/Q4_0 weights with float32 activations, any number of rows:
 /// y[i * ldy + j] = sum over p of x[i * k + p] * decode(w)[j][p], for i < m, j < n. Each panel of
 /// weight rows (about 48 KB decoded) is decoded once into a stack buffer and multiplied with every

@@ -188,8 +188,10 @@ enum Matmul {
     /// Q4_0 weights go to the AVX2 kernel for any number of rows: each panel of weight rows is decoded
     /// once into a 48 KB stack buffer and multiplied with the input rows chunk by chunk, so the weights
     /// are read once, at 3.8× (Q8_0) or 7.1× (Q4_0) fewer bytes than float32, no decoded copy of the
-    /// matrix exists, and activations stay float32. Without that kernel (and for F16/BF16 weights) the
-    /// whole matrix is decoded into `scratch` (``scratchCount(for:)`` floats) for the float32 BLAS product.
+    /// matrix exists, and activations stay float32; the other block types (Q5_0, Q4_K, Q6_K, … of
+    /// llama.cpp's files) go panel by panel through the decoding kernel the same way. Without those
+    /// kernels (and for F16/BF16 weights) the whole matrix is decoded into `scratch`
+    /// (``scratchCount(for:)`` floats) for the float32 BLAS product.
     static func linear(
         _ input: UnsafePointer<Float>, rows: Int, weight: WeightMatrix,
         into output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
@@ -213,15 +215,35 @@ enum Matmul {
                 }
                 return
             }
+            if usesDecodingKernel(weight) {
+                let parallel = Parallel.threadCount > 1 && rows * weight.rows * weight.columns >= 1 << 18
+                forEachKernelBlock(rows: rows, columns: weight.rows, parallel: parallel) { firstRow, rowCount, first, count in
+                    let product = useAVX512Kernels ? eg_gemm_decoded_avx512 : eg_gemm_decoded_avx2
+                    // Cannot fail: the type and the row length were checked by usesDecodingKernel.
+                    _ = product(input + firstRow * weight.columns, Int32(rowCount), weight.bytes + first * weight.rowBytes,
+                                Int32(weight.type.rawValue), weight.rowBytes, Int32(count), Int32(weight.columns),
+                                output + firstRow * weight.rows + first, weight.rows)
+                }
+                return
+            }
             weight.decodeAll(into: scratch)
             linear(input, rows: rows, inFeatures: weight.columns, weight: scratch, outFeatures: weight.rows, into: output)
         }
     }
 
+    /// Whether `weight` (Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K) is multiplied panel by panel by the
+    /// decoding kernel rather than decoded whole into scratch.
+    private static func usesDecodingKernel(_ weight: WeightMatrix) -> Bool {
+        useAVX2Kernels && decodingKernelTypes.contains(weight.type) && weight.columns <= Int(EG_QUANTIZED_MAX_K)
+            && weight.columns % weight.type.blockSize == 0 && weight.columns % 8 == 0
+    }
+
+    private static let decodingKernelTypes: Set<GGMLType> = [.q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K]
+
     /// Floats of scratch ``linear(_:rows:weight:into:scratch:)`` needs for `weight`: the whole matrix
     /// when it is decoded for BLAS (F16 and BF16 weights, or Q8_0/Q4_0 without the AVX2 kernel), else 0.
     static func scratchCount(for weight: WeightMatrix) -> Int {
-        if weight.floats != nil || usesQuantizedKernel(weight) { return 0 }
+        if weight.floats != nil || usesQuantizedKernel(weight) || usesDecodingKernel(weight) { return 0 }
         return weight.rows * weight.columns
     }
 
