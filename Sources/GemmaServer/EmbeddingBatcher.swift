@@ -14,7 +14,8 @@ import Foundation
 /// first: a pass takes every waiting short request that fits its budget, then long requests
 /// (documents) in arrival order, and always the oldest long request when one waits, so that
 /// neither kind starves. A query arriving while documents stream thus waits for at most the
-/// pass in progress, not for the whole backlog.
+/// pass in progress, not for the whole backlog. While only documents come (no query for
+/// ``Configuration/queryQuietPeriod``), passes grow to ``Configuration/documentPassTokens``.
 public final class EmbeddingBatcher: @unchecked Sendable {
     /// Limits and timing of the queue.
     public struct Configuration: Sendable {
@@ -27,12 +28,21 @@ public final class EmbeddingBatcher: @unchecked Sendable {
         public var maxWait: Duration
         /// Requests whose inputs have at most this many tokens on average are served first.
         public var shortInputTokens: Int
+        /// Tokens per pass while only documents are queued and no query arrived for
+        /// ``queryQuietPeriod``: larger passes use the CPU better when no one waits for an answer
+        /// at once (a bulk load); ``tokensPerPass`` again as soon as queries come.
+        public var documentPassTokens: Int
+        /// How long after the last query passes stay at ``tokensPerPass``.
+        public var queryQuietPeriod: Duration
 
-        public init(maxQueuedInputs: Int = 4096, tokensPerPass: Int = 1024, maxWait: Duration = .milliseconds(3), shortInputTokens: Int = 64) {
+        public init(maxQueuedInputs: Int = 4096, tokensPerPass: Int = 1024, maxWait: Duration = .milliseconds(3), shortInputTokens: Int = 64,
+                    documentPassTokens: Int = 4096, queryQuietPeriod: Duration = .seconds(2)) {
             self.maxQueuedInputs = maxQueuedInputs
             self.tokensPerPass = tokensPerPass
             self.maxWait = maxWait
             self.shortInputTokens = shortInputTokens
+            self.documentPassTokens = documentPassTokens
+            self.queryQuietPeriod = queryQuietPeriod
         }
     }
 
@@ -80,6 +90,8 @@ public final class EmbeddingBatcher: @unchecked Sendable {
     private var longQueue: [Job] = []
     /// The last pass had no room for the oldest long request: the next one starts with it.
     private var longWasSkipped = false
+    /// When the last short request (query) arrived.
+    private var lastShortArrival: ContinuousClock.Instant?
     /// Whether a pass is running, and whether requests arrived meanwhile: the sign of concurrent
     /// clients, the only case where waiting for company pays.
     private var passRunning = false
@@ -152,7 +164,12 @@ public final class EmbeddingBatcher: @unchecked Sendable {
                     return
                 }
                 job.continuation = continuation
-                if isShort { shortQueue.append(job) } else { longQueue.append(job) }
+                if isShort {
+                    shortQueue.append(job)
+                    lastShortArrival = job.enqueued
+                } else {
+                    longQueue.append(job)
+                }
                 if passRunning { arrivalsDuringPass += 1 }
                 queuedInputs += texts.count
                 metrics.queueInputs.set(Double(queuedInputs))
@@ -228,8 +245,11 @@ public final class EmbeddingBatcher: @unchecked Sendable {
     private func takePass() -> [Job] {
         var pass: [Job] = []
         var tokens = 0
+        // Only documents, and no query for a while: a bulk load, served in larger passes.
+        let quiet = shortQueue.isEmpty && lastShortArrival.map { $0.duration(to: .now) >= configuration.queryQuietPeriod } ?? true
+        let budget = quiet ? max(configuration.tokensPerPass, configuration.documentPassTokens) : configuration.tokensPerPass
         func take(from queue: inout [Job], always: Bool) {
-            while let next = queue.first, (always && pass.isEmpty) || tokens + next.estimatedTokens <= configuration.tokensPerPass {
+            while let next = queue.first, (always && pass.isEmpty) || tokens + next.estimatedTokens <= budget {
                 queue.removeFirst()
                 queuedInputs -= next.texts.count
                 if next.cancelled {
