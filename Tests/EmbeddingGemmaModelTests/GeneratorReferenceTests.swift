@@ -7,6 +7,37 @@ import Testing
 /// scripts/generation-reference.py): greedy tokens and first-step logits.
 @Suite("Generator against the reference", .enabled(if: GeneratorReference.available))
 struct GeneratorReferenceTests {
+    @Test("sliding layers keep only their window: the same logits, bit for bit, as a cache of the whole context, past 2 000 positions")
+    func slidingWindowCache() throws {
+        let generator = try TextGenerator(path: GeneratorReference.path, contextLength: 2048)
+        let decoder = generator.decoder
+        let window = try #require(generator.decoder.makeCache().capacities.min())
+        #expect(window == decoder.config.slidingWindow + GemmaDecoder.maxTokensPerPass, "sliding layers hold the window and one pass")
+        // 1 900 prompt tokens (read in passes of 512, so the window moves mid-prompt), then 100 greedy steps.
+        let words = (0..<1200).map { ["river", "stone", "Lied", "月", "quatre", "code", "42", "sky"][$0 % 8] + String($0 % 37) }
+        let ids = Array(generator.promptTokens(words.joined(separator: " ")).prefix(1900))
+        try #require(ids.count == 1900)
+        let slim = decoder.makeCache(), whole = decoder.makeCache(fullSliding: true)
+        var a: [Float] = [], b: [Float] = []
+        for first in stride(from: 0, to: ids.count, by: GemmaDecoder.maxTokensPerPass) {
+            let chunk = ids[first..<min(ids.count, first + GemmaDecoder.maxTokensPerPass)].map { Int32($0) }
+            a = decoder.forward(chunk, cache: slim)
+            b = decoder.forward(chunk, cache: whole)
+            #expect(a == b, "after reading \(first + chunk.count) tokens")
+        }
+        for step in 0..<100 {
+            let next = TokenSampler.argmax(a)
+            a = decoder.forward([Int32(next)], cache: slim)
+            b = decoder.forward([Int32(next)], cache: whole)
+            guard a == b else {
+                Issue.record("logits differ at generated step \(step)")
+                return
+            }
+        }
+        #expect(slim.firstPositions.max() ?? 0 > 0, "the sliding layers dropped old positions")
+        #expect(slim.byteCount < whole.byteCount * 6 / 10)
+    }
+
     @Test("prompts tokenize to the reference's ids and the first step's logits agree")
     func firstStep() throws {
         let generator = try GeneratorReference.generator()

@@ -41,7 +41,7 @@ public final class TextGenerator: Sendable {
     }
 
     /// Tokens read per forward pass while reading a prompt (bounds the attention scores).
-    static let promptChunk = 512
+    static let promptChunk = GemmaDecoder.maxTokensPerPass
 
     /// Loads a generator.
     /// - Parameters:

@@ -33,9 +33,15 @@ struct GemmaDecoder: Sendable {
         attentionScale = Float(1 / config.queryPreAttnScalar.squareRoot())
     }
 
-    /// A cache for one generation over this decoder's context.
-    func makeCache() -> KVCache {
-        KVCache(layers: layers.count, capacity: context, width: config.numKeyValueHeads * config.headDim)
+    /// Most tokens one ``forward(_:cache:)`` reads (longer prompts are read in passes of this size).
+    static let maxTokensPerPass = 512
+
+    /// A cache for one generation over this decoder's context: every position for global layers,
+    /// the window and one pass for sliding layers.
+    /// - Parameter fullSliding: keep every position on sliding layers too (for checks).
+    func makeCache(fullSliding: Bool = false) -> KVCache {
+        let sliding = fullSliding ? context : min(context, config.slidingWindow + Self.maxTokensPerPass)
+        return KVCache(capacities: layers.map { $0.isFullAttention ? context : sliding }, width: config.numKeyValueHeads * config.headDim)
     }
 
     /// Floats of decode scratch the products need.
@@ -48,7 +54,7 @@ struct GemmaDecoder: Sendable {
     /// The caller keeps `cache.count + tokens.count ≤ context` and every id in the vocabulary.
     func forward(_ tokens: [Int32], cache: KVCache) -> [Float] {
         let n = tokens.count
-        precondition(n > 0 && cache.count + n <= context, "tokens beyond the decoder's context")
+        precondition(n > 0 && n <= Self.maxTokensPerPass && cache.count + n <= context, "tokens beyond the decoder's context or pass")
         let h = config.hiddenSize
         let heads = config.numAttentionHeads
         let hd = config.headDim
@@ -81,8 +87,11 @@ struct GemmaDecoder: Sendable {
             Kernels.rope(qp, rows: n, heads: heads, headDim: hd, rowStride: qWidth, positions: pp, cos: rotary.cos.pointer, sin: rotary.sin.pointer)
             Kernels.rope(kp, rows: n, heads: config.numKeyValueHeads, headDim: hd, rowStride: kvWidth,
                          positions: pp, cos: rotary.cos.pointer, sin: rotary.sin.pointer)
-            (cache.keys(index) + start * kvWidth).update(from: kp, count: n * kvWidth)
-            (cache.values(index) + start * kvWidth).update(from: vp, count: n * kvWidth)
+            // The oldest position the first new token sees (all of them on global layers).
+            let oldest = layer.isFullAttention ? 0 : max(0, start - config.slidingWindow + 1)
+            let row = cache.reserve(layer: index, start: start, count: n, oldest: oldest)
+            (cache.keys(index) + row * kvWidth).initialize(from: kp, count: n * kvWidth)
+            (cache.values(index) + row * kvWidth).initialize(from: vp, count: n * kvWidth)
             attend(queries: qp, cache: cache, layer: index, start: start, count: n, full: layer.isFullAttention, into: ap)
             Matmul.linear(ap, rows: n, weight: layer.output, into: np, scratch: scratch)
             Kernels.rmsNorm(np, into: xp, rows: n, width: h, scale: layer.postAttentionNorm.pointer, eps: eps, accumulate: true)
@@ -136,7 +145,9 @@ struct GemmaDecoder: Sendable {
         let k0 = full ? 0 : max(0, start - window + 1)
         let k1 = start + n
         let keys = k1 - k0
-        let keyBase = cache.keys(layer), valueBase = cache.values(layer)
+        // Row of position p: p - first.
+        let first = cache.firstPositions[layer]
+        let keyBase = cache.keys(layer) - first * kvWidth, valueBase = cache.values(layer) - first * kvWidth
         let scale = attentionScale
         let output = UncheckedSendable(out), queries = UncheckedSendable(q)
         let keyPointer = UncheckedSendable(keyBase), valuePointer = UncheckedSendable(valueBase)
