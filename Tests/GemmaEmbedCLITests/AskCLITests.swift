@@ -79,7 +79,7 @@ struct AskCLITests {
         // Greedy decoding on the same server: both APIs give the same answer.
         #expect(answers.count == 2 && answers[0] == answers[1])
 
-        let refused = try CLI.run(["ask", question, "--index", index, "--generator", "http://127.0.0.1:\(try ServerProcess.unusedPort())/v1"])
+        let refused = try CLI.run(["ask", question, "--index", index, "--generator", "http://127.0.0.1:\(try #require(LoopbackPort.unused()))/v1"])
         #expect(refused.status != 0)
         #expect(refused.stderr.contains("cannot reach") && refused.stderr.contains("connection refused"), "\(refused.stderr)")
         let wrongModel = try CLI.run(["ask", question, "--index", index, "--generator", "http://127.0.0.1:\(server.port)/v1", "--generator-model", "embeddinggemma"])
@@ -114,7 +114,8 @@ final class ServerProcess {
     private let process = Process()
 
     init(generator: String) throws {
-        port = try Self.unusedPort()
+        guard let free = LoopbackPort.unused() else { throw ServerFailure(message: "no free loopback port") }
+        port = free
         process.executableURL = CLI.executable
         process.arguments = ["serve", "--host", "127.0.0.1", "--port", String(port), "--generator", generator]
         process.standardOutput = FileHandle.nullDevice
@@ -122,7 +123,7 @@ final class ServerProcess {
         try process.run()
         // Ready once it accepts connections (the models load first).
         let deadline = Date().addingTimeInterval(60)
-        while !Self.accepts(port) {
+        while !LoopbackPort.accepts(port) {
             guard Date() < deadline, process.isRunning else {
                 stop()
                 throw ServerFailure(message: "gemma-embed serve did not start on port \(port)")
@@ -138,36 +139,5 @@ final class ServerProcess {
             process.terminate()
             process.waitUntilExit()
         }
-    }
-
-    static func accepts(_ port: Int) -> Bool {
-        withSocket { fd, address in
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            return withUnsafePointer(to: &address) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-            }
-        }
-    }
-
-    /// A loopback port that was free a moment ago (bound to port 0, read, closed).
-    static func unusedPort() throws -> Int {
-        let port = withSocket { fd, address -> Int in
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let bound = withUnsafeMutablePointer(to: &address) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-            }
-            return bound ? Int(UInt16(bigEndian: address.sin_port)) : 0
-        }
-        guard port > 0 else { throw ServerFailure(message: "no free port") }
-        return port
-    }
-
-    private static func withSocket<T>(_ body: (Int32, inout sockaddr_in) -> T) -> T {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return body(fd, &address)
     }
 }

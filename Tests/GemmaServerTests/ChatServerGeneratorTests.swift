@@ -151,26 +151,11 @@ struct ChatServerGeneratorTests {
             #expect(garbage.contains("not JSON"), "\(garbage)")
         }
         // A port nothing listens on (bound, then closed).
-        let closedPort = try Self.unusedPort()
+        let closedPort = try #require(LoopbackPort.unused())
         let unreachable = await Self.failure {
             _ = try await Self.generator("http://127.0.0.1:\(closedPort)/v1").write("q", options: GenerationOptions(maxTokens: 8), onText: { _ in })
         }
         #expect(unreachable.contains("cannot reach http://127.0.0.1:\(closedPort)/v1/chat/completions"), "\(unreachable)")
-    }
-
-    static func unusedPort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        try #require(bound)
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 
