@@ -38,7 +38,7 @@ public struct APIError: Error, Sendable {
                 : status.code >= 500 ? (status == .serviceUnavailable ? "server_overloaded" : "server_error") : "invalid_request_error"
             object = ["error": ["message": message, "type": type, "param": param as Any? ?? NSNull(), "code": code as Any? ?? NSNull()]]
         }
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data("{}".utf8)
+        let data = jsonData(object)
         var headers: HTTPFields = [.contentType: "application/json"]
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))

@@ -114,6 +114,12 @@ struct BearerAuthentication: RouterMiddleware {
 
 /// A JSON object as a 200 response.
 func jsonResponse(_ object: [String: Any]) -> Response {
-    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data("{}".utf8)
+    let data = jsonData(object)
     return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+}
+
+/// The bytes of a JSON object as every response of the server writes them (`/` unescaped), or `{}`
+/// for an object JSON cannot hold.
+func jsonData(_ object: [String: Any]) -> Data {
+    (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data("{}".utf8)
 }

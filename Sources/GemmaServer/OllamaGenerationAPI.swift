@@ -57,7 +57,7 @@ struct OllamaGenerationAPI: Sendable {
         if body.format?.isSet == true { throw APIError(.badRequest, "structured output ('format') is not supported by this server", param: "format") }
         guard let text = body.prompt, !text.isEmpty else {
             // Ollama answers an empty prompt by loading the model.
-            return try Self.json(["model": model, "created_at": GenerationClock.timestamp(), "response": "", "done": true, "done_reason": "load"])
+            return jsonResponse(["model": model, "created_at": GenerationClock.timestamp(), "response": "", "done": true, "done_reason": "load"])
         }
         let generator = service.generator
         let prompt: String
@@ -128,7 +128,7 @@ struct OllamaGenerationAPI: Sendable {
                 for try await event in events {
                     switch event {
                     case .text(let piece): text += piece
-                    case .finished(let result): return try Self.json(final(result, text))
+                    case .finished(let result): return jsonResponse(final(result, text))
                     }
                 }
             } catch let error as APIError {
@@ -158,16 +158,10 @@ struct OllamaGenerationAPI: Sendable {
         return Response(status: .ok, headers: [.contentType: "application/x-ndjson"], body: body)
     }
 
+    /// One NDJSON line.
     static func line(_ object: [String: Any]) -> ByteBuffer {
-        var data = (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data("{}".utf8)
+        var data = jsonData(object)
         data.append(0x0A)
         return ByteBuffer(bytes: data)
-    }
-
-    static func json(_ object: [String: Any]) throws(APIError) -> Response {
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes]) else {
-            throw APIError(.internalServerError, "could not encode the response")
-        }
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

@@ -121,7 +121,7 @@ struct OpenAIChatAPI: Sendable {
                     switch event {
                     case .text(let piece): text += piece
                     case .finished(let result):
-                        return try OllamaGenerationAPI.json([
+                        return jsonResponse([
                             "id": id, "object": "chat.completion", "created": created, "model": model,
                             "choices": [["index": 0, "message": ["role": "assistant", "content": text], "logprobs": NSNull(),
                                          "finish_reason": Self.finishReason(result)]],
@@ -175,9 +175,8 @@ struct OpenAIChatAPI: Sendable {
 
     /// One server-sent event: `data: {json}` and a blank line.
     static func event(_ object: [String: Any]) -> ByteBuffer {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data("{}".utf8)
         var buffer = ByteBuffer(string: "data: ")
-        buffer.writeBytes(data)
+        buffer.writeBytes(jsonData(object))
         buffer.writeString("\n\n")
         return buffer
     }

@@ -54,15 +54,7 @@ public enum BlockQuantization {
         guard count >= 0, count % blockSize == 0 else {
             throw .invalidInput("block quantization needs a multiple of \(blockSize) values, got \(count)")
         }
-        guard type.rowBytes(elements: count) == bytes.count else {
-            throw .invalidInput("\(bytes.count) bytes do not hold \(count) values of \(type)")
-        }
-        var out = [Float](repeating: 0, count: count)
-        out.withUnsafeMutableBufferPointer { target in
-            guard let t = target.baseAddress, let s = bytes.baseAddress else { return }
-            decode(s, count: count, type: type, into: t)
-        }
-        return out
+        return try dequantize(bytes, count: count, type: type)
     }
 
     /// Encodes `count` floats (a multiple of the type's block size) as `type` into `out`,
