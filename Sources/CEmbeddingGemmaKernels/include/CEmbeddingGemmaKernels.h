@@ -57,6 +57,20 @@ int eg_gemm_decoded_avx512(const float *x, int m, const void *w, int weight_type
 /// Requires eg_avx2_fma_available(), k % 32 == 0 and k <= EG_QUANTIZED_MAX_K.
 void eg_gemm_quantized_avx2(const float *x, int m, const void *w, int weight_type, int n, int k, float *y, long ldy);
 
+/// Block size (values) of the GGUF types eg_gemm_streamed_avx512 multiplies — Q8_0 (8), Q4_0 (2),
+/// Q5_0 (6): 32; Q4_K (12), Q6_K (14): 256 — and 0 for any other type.
+int eg_streamed_block_size(int weight_type);
+
+/// Linear layer for a few input rows on block-quantized weights:
+/// y[i * ldy + j] = sum over p < k of x[i * ldx + p] * decode(w)[j][p], for i < m, j < n, where
+/// row j of `w` starts `row_bytes` after row j - 1. Each weight row is streamed once (prefetched
+/// ahead) and its blocks decoded in registers to ggml's floats and multiplied with up to 4 input
+/// rows at a time: the memory-bound shape of generating a token. Returns 0 (and writes nothing)
+/// for a type eg_streamed_block_size does not list or a k that is not a multiple of its block.
+/// Requires eg_avx512_available().
+int eg_gemm_streamed_avx512(const float *x, long ldx, int m, const void *w, int weight_type, long row_bytes, int n, int k, float *y,
+                            long ldy);
+
 /// Bytes of one row of `k` activations quantized for the int8 kernels: k int8 values, then k / 32
 /// float scales, padded to 32 bytes. The buffer must be 32-byte aligned.
 int eg_q8_activation_row_bytes(int k);
@@ -85,6 +99,20 @@ void eg_quantized_gemm_vnni(const void *xq, int m, const void *w, int weight_typ
 /// eg_avx2_fma_available() / eg_avx512_available(); the return value only keeps the work alive.
 float eg_fma_probe_avx2(long steps);
 float eg_fma_probe_avx512(long steps);
+
+/// A task of eg_pool_run: called once for each index in 0 ..< count.
+typedef void (*eg_pool_task)(void *context, int index);
+
+/// Starts the engine's worker threads so that eg_pool_run uses `threads` threads (the caller's
+/// and threads - 1 workers; workers already started stay). Returns the number of threads it has.
+int eg_pool_start(int threads);
+
+/// Runs task(context, i) for i in 0 ..< count on the calling thread and the pool's workers and
+/// returns when every call has returned. Workers spin for a short while after a job (so the many
+/// short products of generating a token find them awake), then sleep. When the pool is already
+/// running a job (another thread's, or a task calling eg_pool_run), the tasks run on the calling
+/// thread one after another, so nested and concurrent calls never wait on each other.
+void eg_pool_run(int count, eg_pool_task task, void *context);
 
 /// Returns freed heap memory to the operating system (glibc's malloc_trim; nothing elsewhere).
 /// Glibc's malloc_trim is not visible to Swift's Glibc module.

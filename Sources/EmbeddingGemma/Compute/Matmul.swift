@@ -62,7 +62,9 @@ enum Matmul {
         let small = useAVX512Kernels ? "AVX-512 kernel" : useAVX2Kernels ? "AVX2 kernel" : "BLAS"
         let quantized = useAVX512Kernels ? "AVX2 decode + AVX-512 kernel" : useAVX2Kernels ? "AVX2 decode + AVX2 kernel" : "decode + BLAS"
         let queries = !useInt8Kernel ? quantized : useVNNI ? "int8 VNNI kernel" : "int8 AVX2 kernel"
-        return "large float32: \(large); queries and narrow products: \(small); Q8_0/Q4_0 batches: \(quantized); Q8_0/Q4_0 queries: \(queries)"
+        let few = useAVX512Kernels ? "AVX-512 streamed kernel (decoded in registers)" : quantized
+        return "large float32: \(large); queries and narrow products: \(small); Q8_0/Q4_0 batches: \(quantized); "
+            + "Q8_0/Q4_0 queries: \(queries); ≤ \(streamedRows) rows (generated tokens) on Q8_0/Q4_0/Q5_0/Q4_K/Q6_K: \(few)"
     }
 
     /// `y[i·ldy + j] = x[i] · w[j]` on one thread with the widest kernel this CPU runs for depth `k`
@@ -96,6 +98,16 @@ enum Matmul {
     ) {
         guard m > 0, n > 0 else { return }
         _ = configureThreads
+        if m == 1 {
+            // One row (a generated token's attention): a matrix-vector product, which BLAS runs
+            // without packing either operand.
+            if transposeB {
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), alpha, b, Int32(ldb), a, 1, 0, c, 1)
+            } else {
+                cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(n), alpha, b, Int32(ldb), a, 1, 0, c, 1)
+            }
+            return
+        }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), 0, c, Int32(ldc))
     }
@@ -184,7 +196,9 @@ enum Matmul {
     /// A linear layer whose weights may be in any ``WeightMatrix`` encoding:
     /// `output[rows × weight.rows] = input[rows × weight.columns] · weightᵀ`.
     ///
-    /// Float32 weights take ``linear(_:rows:inFeatures:weight:outFeatures:into:)`` unchanged. Q8_0 and
+    /// Float32 weights take ``linear(_:rows:inFeatures:weight:outFeatures:into:)`` unchanged. Up to
+    /// ``streamedRows`` rows (a generated token) on an AVX-512 CPU, Q8_0, Q4_0, Q5_0, Q4_K and Q6_K
+    /// weights are streamed once and decoded in registers (``streamedLinear(_:rows:weight:into:)``). Q8_0 and
     /// Q4_0 weights go to the AVX2 kernel for any number of rows: each panel of weight rows is decoded
     /// once into a 48 KB stack buffer and multiplied with the input rows chunk by chunk, so the weights
     /// are read once, at 3.8× (Q8_0) or 7.1× (Q4_0) fewer bytes than float32, no decoded copy of the
@@ -199,6 +213,10 @@ enum Matmul {
         withExtendedLifetime(weight) {
             if let floats = weight.floats {
                 linear(input, rows: rows, inFeatures: weight.columns, weight: floats, outFeatures: weight.rows, into: output)
+                return
+            }
+            if rows <= streamedRows, usesStreamedKernel(weight) {
+                streamedLinear(input, rows: rows, weight: weight, into: output)
                 return
             }
             if usesQuantizedKernel(weight) {
@@ -228,6 +246,36 @@ enum Matmul {
             }
             weight.decodeAll(into: scratch)
             linear(input, rows: rows, inFeatures: weight.columns, weight: scratch, outFeatures: weight.rows, into: output)
+        }
+    }
+
+    /// Most input rows that take the streamed kernel (``streamedLinear(_:rows:weight:into:)``): one
+    /// generated token, or a few; more rows are faster with a panel decoded once for all of them.
+    static let streamedRows = 4
+
+    /// Whether the streamed kernel runs `weight`: an AVX-512 CPU (not disabled) and a block type it
+    /// decodes in registers (Q8_0, Q4_0, Q5_0, Q4_K, Q6_K) with whole blocks per row.
+    static func usesStreamedKernel(_ weight: WeightMatrix) -> Bool {
+        guard useAVX512Kernels, weight.floats == nil else { return false }
+        let block = Int(eg_streamed_block_size(Int32(weight.type.rawValue)))
+        return block > 0 && weight.columns % block == 0
+    }
+
+    /// A linear layer for a few rows on quantized weights, each weight row streamed once from memory
+    /// and decoded in registers (the products of generating a token are bound by the memory's speed,
+    /// so nothing is written between decoding and multiplying); threads share out the output columns.
+    /// The caller checks ``usesStreamedKernel(_:)``.
+    static func streamedLinear(_ input: UnsafePointer<Float>, rows: Int, weight: WeightMatrix, into output: UnsafeMutablePointer<Float>) {
+        // Even the key and value projections of a 270M model (110 KB) gain from a second thread on
+        // the pool's awake workers: memory bandwidth grows with the cores reading.
+        let parallel = Parallel.threadCount > 1 && weight.byteCount >= 1 << 16
+        withExtendedLifetime(weight) {
+            forEachColumnBlock(weight.rows, parallel: parallel) { first, count in
+                // Cannot fail: the type and the row length were checked by usesStreamedKernel.
+                _ = eg_gemm_streamed_avx512(input, weight.columns, Int32(rows), weight.bytes + first * weight.rowBytes,
+                                            Int32(weight.type.rawValue), weight.rowBytes, Int32(count), Int32(weight.columns),
+                                            output + first, weight.rows)
+            }
         }
     }
 

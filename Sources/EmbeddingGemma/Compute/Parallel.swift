@@ -1,6 +1,7 @@
-import Dispatch
+import CEmbeddingGemmaKernels
 
-/// Splits work over rows across the machine's cores.
+/// Splits work over rows across the machine's cores, on the kernel target's thread pool (workers
+/// that stay awake between the short steps of generating a token; see `eg_pool_run`).
 enum Parallel {
     /// Number of threads every parallel step uses: `$EMBEDDINGGEMMA_THREADS` if set, else the
     /// number of online processors.
@@ -20,17 +21,33 @@ enum Parallel {
             return
         }
         let per = (count + chunks - 1) / chunks
+        _ = startPool
         withoutActuallyEscaping(body) { escapable in
-            // The chunks are disjoint and concurrentPerform returns only when all are done,
-            // so sharing the closure (and the buffers it captures) is safe.
-            let shared = UncheckedSendable(escapable)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                let start = c * per
-                let end = min(count, start + per)
-                if start < end { shared.value(start..<end) }
+            // The chunks are disjoint and eg_pool_run returns only when all are done, so handing
+            // the closure (and the buffers it captures) to the pool's threads is safe.
+            var job = Job(body: escapable, count: count, per: per)
+            withUnsafeMutablePointer(to: &job) { pointer in
+                eg_pool_run(Int32(chunks), { context, chunk in
+                    guard let job = context?.assumingMemoryBound(to: Job.self).pointee else { return }
+                    let start = Int(chunk) * job.per
+                    let end = min(job.count, start + job.per)
+                    if start < end { job.body(start..<end) }
+                }, pointer)
             }
         }
     }
+
+    /// What the pool's tasks need: the body and how `0..<count` is cut.
+    private struct Job {
+        let body: (Range<Int>) -> Void
+        let count: Int
+        let per: Int
+    }
+
+    /// Starts the pool's worker threads once (``threadCount`` − 1 of them).
+    private static let startPool: Void = {
+        _ = eg_pool_start(Int32(threadCount))
+    }()
 }
 
 /// Carries a value across a concurrency boundary the caller has proven safe.
