@@ -67,7 +67,10 @@ int eg_streamed_block_size(int weight_type);
 /// ahead) and its blocks decoded in registers to ggml's floats and multiplied with up to 4 input
 /// rows at a time: the memory-bound shape of generating a token. Returns 0 (and writes nothing)
 /// for a type eg_streamed_block_size does not list or a k that is not a multiple of its block.
-/// Requires eg_avx512_available().
+/// Requires eg_avx512_available(); eg_gemm_streamed_avx2, the same with 8-lane AVX2 vectors,
+/// requires eg_avx2_fma_available().
+int eg_gemm_streamed_avx2(const float *x, long ldx, int m, const void *w, int weight_type, long row_bytes, int n, int k, float *y,
+                          long ldy);
 int eg_gemm_streamed_avx512(const float *x, long ldx, int m, const void *w, int weight_type, long row_bytes, int n, int k, float *y,
                             long ldy);
 

@@ -62,7 +62,8 @@ enum Matmul {
         let small = useAVX512Kernels ? "AVX-512 kernel" : useAVX2Kernels ? "AVX2 kernel" : "BLAS"
         let quantized = useAVX512Kernels ? "AVX2 decode + AVX-512 kernel" : useAVX2Kernels ? "AVX2 decode + AVX2 kernel" : "decode + BLAS"
         let queries = !useInt8Kernel ? quantized : useVNNI ? "int8 VNNI kernel" : "int8 AVX2 kernel"
-        let few = useAVX512Kernels ? "AVX-512 streamed kernel (decoded in registers)" : quantized
+        let few = useAVX512Kernels ? "AVX-512 streamed kernel (decoded in registers)"
+            : useAVX2Kernels ? "AVX2 streamed kernel (decoded in registers)" : "decode + BLAS"
         return "large float32: \(large); queries and narrow products: \(small); Q8_0/Q4_0 batches: \(quantized); "
             + "Q8_0/Q4_0 queries: \(queries); ≤ \(streamedRows) rows (generated tokens) on Q8_0/Q4_0/Q5_0/Q4_K/Q6_K: \(few)"
     }
@@ -197,7 +198,7 @@ enum Matmul {
     /// `output[rows × weight.rows] = input[rows × weight.columns] · weightᵀ`.
     ///
     /// Float32 weights take ``linear(_:rows:inFeatures:weight:outFeatures:into:)`` unchanged. Up to
-    /// ``streamedRows`` rows (a generated token) on an AVX-512 CPU, Q8_0, Q4_0, Q5_0, Q4_K and Q6_K
+    /// ``streamedRows`` rows (a generated token) on an AVX2 or AVX-512 CPU, Q8_0, Q4_0, Q5_0, Q4_K and Q6_K
     /// weights are streamed once and decoded in registers (``streamedLinear(_:rows:weight:into:)``). Q8_0 and
     /// Q4_0 weights go to the AVX2 kernel for any number of rows: each panel of weight rows is decoded
     /// once into a 48 KB stack buffer and multiplied with the input rows chunk by chunk, so the weights
@@ -253,10 +254,10 @@ enum Matmul {
     /// generated token, or a few; more rows are faster with a panel decoded once for all of them.
     static let streamedRows = 4
 
-    /// Whether the streamed kernel runs `weight`: an AVX-512 CPU (not disabled) and a block type it
-    /// decodes in registers (Q8_0, Q4_0, Q5_0, Q4_K, Q6_K) with whole blocks per row.
+    /// Whether the streamed kernel runs `weight`: an AVX2 or AVX-512 CPU (not disabled) and a block
+    /// type it decodes in registers (Q8_0, Q4_0, Q5_0, Q4_K, Q6_K) with whole blocks per row.
     static func usesStreamedKernel(_ weight: WeightMatrix) -> Bool {
-        guard useAVX512Kernels, weight.floats == nil else { return false }
+        guard useAVX2Kernels, weight.floats == nil else { return false }
         let block = Int(eg_streamed_block_size(Int32(weight.type.rawValue)))
         return block > 0 && weight.columns % block == 0
     }
@@ -269,10 +270,11 @@ enum Matmul {
         // Even the key and value projections of a 270M model (110 KB) gain from a second thread on
         // the pool's awake workers: memory bandwidth grows with the cores reading.
         let parallel = Parallel.threadCount > 1 && weight.byteCount >= 1 << 16
+        let product = useAVX512Kernels ? eg_gemm_streamed_avx512 : eg_gemm_streamed_avx2
         withExtendedLifetime(weight) {
             forEachColumnBlock(weight.rows, parallel: parallel) { first, count in
                 // Cannot fail: the type and the row length were checked by usesStreamedKernel.
-                _ = eg_gemm_streamed_avx512(input, weight.columns, Int32(rows), weight.bytes + first * weight.rowBytes,
+                _ = product(input, weight.columns, Int32(rows), weight.bytes + first * weight.rowBytes,
                                             Int32(weight.type.rawValue), weight.rowBytes, Int32(count), Int32(weight.columns),
                                             output + first, weight.rows)
             }
