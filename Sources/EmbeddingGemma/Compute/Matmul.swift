@@ -275,8 +275,8 @@ enum Matmul {
             forEachColumnBlock(weight.rows, parallel: parallel) { first, count in
                 // Cannot fail: the type and the row length were checked by usesStreamedKernel.
                 _ = product(input, weight.columns, Int32(rows), weight.bytes + first * weight.rowBytes,
-                                            Int32(weight.type.rawValue), weight.rowBytes, Int32(count), Int32(weight.columns),
-                                            output + first, weight.rows)
+                            Int32(weight.type.rawValue), weight.rowBytes, Int32(count), Int32(weight.columns),
+                            output + first, weight.rows)
             }
         }
     }
