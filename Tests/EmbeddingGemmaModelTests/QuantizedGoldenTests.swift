@@ -14,6 +14,8 @@ struct QuantizedGoldenTests {
         case mixed
         /// Q4_0 rounded to nearest: ggml's own Q4_0 (`--quantization q4_0` at load, `quantize --no-calibration`).
         case q4_0Nearest = "q4_0 nearest"
+        /// bf16 weights (`--quantization bf16`); on an AVX512-BF16 CPU the products run in bf16 too.
+        case bf16
 
         var description: String { rawValue }
         var type: QuantizationType {
@@ -21,6 +23,7 @@ struct QuantizedGoldenTests {
             case .q8_0: return .q8_0
             case .q4_0, .q4_0Nearest: return .q4_0
             case .mixed: return .mixed
+            case .bf16: return .bf16
             }
         }
     }
@@ -47,8 +50,9 @@ struct QuantizedGoldenTests {
 
     /// Measured 2026-11-27: Q8_0 mean 0.99981 / min 0.9973; Q4_0 nearest 0.9598 / 0.862 (llama.cpp's Q4_0
     /// of the same weights scores the same); Q4_0 calibrated (GPTQ, synthetic text) 0.9732 / 0.893.
-    @Test("corpus.jsonl: mean and min cosine to the reference (Q8_0 ≥ 0.995 / 0.98, Q4_0 and mixed ≥ 0.97)",
-          arguments: [(Variant.q8_0, 0.995, 0.98), (.q4_0, 0.97, 0.85), (.mixed, 0.97, 0.85), (.q4_0Nearest, 0.955, 0.80)])
+    @Test("corpus.jsonl: mean and min cosine to the reference (Q8_0 ≥ 0.995 / 0.98, Q4_0 and mixed ≥ 0.97, bf16 ≥ 0.999)",
+          arguments: [(Variant.q8_0, 0.995, 0.98), (.q4_0, 0.97, 0.85), (.mixed, 0.97, 0.85), (.q4_0Nearest, 0.955, 0.80),
+                      (.bf16, 0.999, 0.99)])
     func corpusFidelity(variant: Variant, mean minimumMean: Double, min minimum: Double) throws {
         let model = try Self.model(variant)
         let type = variant.type
@@ -67,8 +71,8 @@ struct QuantizedGoldenTests {
     }
 
     /// Measured: Q8_0 within 0.5 point everywhere; mixed within 1.5; Q4_0 nearest within 2 points except Turkish (−3.5).
-    @Test("bitext mining at 768 dimensions per language: Q8_0 within 1 point, Q4_0 and mixed within 3",
-          arguments: [(Variant.q8_0, 0.01), (.q4_0, 0.03), (.mixed, 0.03)])
+    @Test("bitext mining at 768 dimensions per language: Q8_0 and bf16 within 1 point, Q4_0 and mixed within 3",
+          arguments: [(Variant.q8_0, 0.01), (.q4_0, 0.03), (.mixed, 0.03), (.bf16, 0.01)])
     func bitext(variant: Variant, tolerance: Double) throws {
         let model = try Self.model(variant)
         let task = try Golden.json("bitext_mining.json")

@@ -117,6 +117,21 @@ int eg_pool_start(int threads);
 /// thread one after another, so nested and concurrent calls never wait on each other.
 void eg_pool_run(int count, eg_pool_task task, void *context);
 
+/// 1 when this CPU runs eg_gemm_bf16: eg_avx512_available() with AVX512BW, AVX512VL and AVX512_BF16
+/// (AMD Zen 4 and later, Intel Cooper Lake and Sapphire Rapids and later).
+int eg_avx512bf16_available(void);
+
+/// Product in bfloat16 with float32 accumulation on weights stored as bf16 (`w`, rows `ldw` values
+/// apart): y[i * ldy + j] = sum over p < k of bf16(x[i * ldx + p]) * w[j * ldw + p], for i < m, j < n,
+/// where bf16() rounds to nearest even; pairs are multiplied and summed by vdpbf16ps, twice the
+/// multiply-adds of a float32 FMA. Requires eg_avx512bf16_available() and k % 32 == 0. Returns 0 if
+/// the buffer for the rounded input rows (m * k * 2 bytes) cannot be allocated, else 1.
+int eg_gemm_bf16(const float *x, long ldx, int m, const unsigned short *w, long ldw, int n, int k, float *y, long ldy);
+
+/// Rounds `m` rows of `k` floats (row i at x + i * ldx, k % 32 == 0) to bf16, nearest even, into
+/// `out` ([m x k]): the input rounding of eg_gemm_bf16, for tests. Requires eg_avx512bf16_available().
+void eg_round_to_bf16(const float *x, long ldx, int m, int k, unsigned short *out);
+
 /// Returns freed heap memory to the operating system (glibc's malloc_trim; nothing elsewhere).
 /// Glibc's malloc_trim is not visible to Swift's Glibc module.
 void eg_release_free_memory(void);

@@ -64,7 +64,8 @@ enum Matmul {
         let queries = !useInt8Kernel ? quantized : useVNNI ? "int8 VNNI kernel" : "int8 AVX2 kernel"
         let few = useAVX512Kernels ? "AVX-512 streamed kernel (decoded in registers)"
             : useAVX2Kernels ? "AVX2 streamed kernel (decoded in registers)" : "decode + BLAS"
-        return "large float32: \(large); queries and narrow products: \(small); Q8_0/Q4_0 batches: \(quantized); "
+        let bf16 = useBF16Kernel ? "AVX512-BF16 kernel (inputs rounded to bf16, float32 sums)" : "decoded to float32"
+        return "large float32: \(large); queries and narrow products: \(small); Q8_0/Q4_0 batches: \(quantized); BF16 weights: \(bf16); "
             + "Q8_0/Q4_0 queries: \(queries); ≤ \(streamedRows) rows (generated tokens) on Q8_0/Q4_0/Q5_0/Q4_K/Q6_K: \(few)"
     }
 
@@ -216,6 +217,10 @@ enum Matmul {
                 linear(input, rows: rows, inFeatures: weight.columns, weight: floats, outFeatures: weight.rows, into: output)
                 return
             }
+            if usesBF16Kernel(weight) {
+                bf16Linear(input, rows: rows, weight: weight, into: output)
+                return
+            }
             if rows <= streamedRows, usesStreamedKernel(weight) {
                 streamedLinear(input, rows: rows, weight: weight, into: output)
                 return
@@ -247,6 +252,36 @@ enum Matmul {
             }
             weight.decodeAll(into: scratch)
             linear(input, rows: rows, inFeatures: weight.columns, weight: scratch, outFeatures: weight.rows, into: output)
+        }
+    }
+
+    /// Whether bf16 weights are multiplied in bf16 (`vdpbf16ps`, float32 sums): an AVX512-BF16 CPU,
+    /// unless `EMBEDDINGGEMMA_DISABLE_BF16=1` (then, as on other CPUs, the weights are decoded to float32
+    /// and the products are float32's).
+    static let useBF16Kernel: Bool = {
+        if getenv("EMBEDDINGGEMMA_DISABLE_BF16").map({ String(cString: $0) }) == "1" { return false }
+        return useAVX512Kernels && eg_avx512bf16_available() != 0
+    }()
+
+    /// Whether `weight` takes ``bf16Linear(_:rows:weight:into:)``.
+    private static func usesBF16Kernel(_ weight: WeightMatrix) -> Bool {
+        useBF16Kernel && weight.type == .bf16 && weight.columns % 32 == 0
+    }
+
+    /// A linear layer on bf16 weights in bf16 precision: the input rows are rounded to bf16 and the
+    /// products summed in float32 by the AVX512-BF16 kernel, split across threads like the float32
+    /// kernels (by output columns for a few rows, by bands of rows for many).
+    static func bf16Linear(_ input: UnsafePointer<Float>, rows: Int, weight: WeightMatrix, into output: UnsafeMutablePointer<Float>) {
+        let k = weight.columns
+        let parallel = Parallel.threadCount > 1 && rows * weight.rows * k >= 1 << 18
+        let w = weight.bytes.assumingMemoryBound(to: UInt16.self)
+        withExtendedLifetime(weight) {
+            forEachKernelBlock(rows: rows, columns: weight.rows, parallel: parallel) { firstRow, rowCount, first, count in
+                let done = eg_gemm_bf16(input + firstRow * k, k, Int32(rowCount), w + first * k, k, Int32(count), Int32(k),
+                                        output + firstRow * weight.rows + first, weight.rows)
+                // The kernel allocates only its rounded copy of these rows (rowCount × k × 2 bytes).
+                precondition(done == 1, "out of memory for \(rowCount) rows of \(k) bf16 values")
+            }
         }
     }
 
@@ -293,7 +328,7 @@ enum Matmul {
     /// Floats of scratch ``linear(_:rows:weight:into:scratch:)`` needs for `weight`: the whole matrix
     /// when it is decoded for BLAS (F16 and BF16 weights, or Q8_0/Q4_0 without the AVX2 kernel), else 0.
     static func scratchCount(for weight: WeightMatrix) -> Int {
-        if weight.floats != nil || usesQuantizedKernel(weight) || usesDecodingKernel(weight) { return 0 }
+        if weight.floats != nil || usesQuantizedKernel(weight) || usesDecodingKernel(weight) || usesBF16Kernel(weight) { return 0 }
         return weight.rows * weight.columns
     }
 

@@ -94,19 +94,11 @@ struct GemmaEncoder: Sendable {
     ) -> [Float] {
         let n = tokens.count
         let h = config.hiddenSize
-        let heads = config.numAttentionHeads
-        let kvHeads = config.numKeyValueHeads
-        let hd = config.headDim
-        let qWidth = heads * hd
-        let kvWidth = kvHeads * hd
-        let inter = config.intermediateSize
         let eps = config.rmsNormEps
 
         let work = EncoderWorkspace(tokens: n, config: config,
                                     scratch: layers.map(\.scratchCount).max() ?? 0)
-        let scratch = work.weightScratch
-        let xp = work.hidden, np = work.normed, qp = work.query, kp = work.key, vp = work.value
-        let ap = work.attention, gp = work.gate, upp = work.up, pp = work.positions
+        let xp = work.hidden, pp = work.positions
         var starts: [Int] = []
         var offset = 0
         for length in lengths {
@@ -125,52 +117,12 @@ struct GemmaEncoder: Sendable {
             }
         }
 
+        let step = GemmaLayerStep(config: config, work: work, rows: n, statistics: statistics)
         for (index, layer) in layers.prefix(min(layerCount ?? layers.count, layers.count)).enumerated() {
-            let rotary = layer.isFullAttention ? globalRotary : localRotary
-
-            // Attention block.
-            Parallel.forEachChunk(n, grain: 32) { r in
-                Kernels.rmsNorm(xp + r.lowerBound * h, into: np + r.lowerBound * h, rows: r.count, width: h,
-                                scale: layer.inputNorm.pointer, eps: eps)
-            }
-            statistics?.record(layer: index, site: .attentionInput, input: np, rows: n)
-            Matmul.linear(np, rows: n, weight: layer.query, into: qp, scratch: scratch)
-            Matmul.linear(np, rows: n, weight: layer.key, into: kp, scratch: scratch)
-            Matmul.linear(np, rows: n, weight: layer.value, into: vp, scratch: scratch)
-            Parallel.forEachChunk(n, grain: 32) { r in
-                let lo = r.lowerBound
-                Kernels.rmsNorm(qp + lo * qWidth, into: qp + lo * qWidth, rows: r.count * heads, width: hd,
-                                scale: layer.queryNorm.pointer, eps: eps)
-                Kernels.rmsNorm(kp + lo * kvWidth, into: kp + lo * kvWidth, rows: r.count * kvHeads, width: hd,
-                                scale: layer.keyNorm.pointer, eps: eps)
-                Kernels.rope(qp + lo * qWidth, rows: r.count, heads: heads, headDim: hd, rowStride: qWidth,
-                             positions: pp + lo, cos: rotary.cos.pointer, sin: rotary.sin.pointer)
-                Kernels.rope(kp + lo * kvWidth, rows: r.count, heads: kvHeads, headDim: hd, rowStride: kvWidth,
-                             positions: pp + lo, cos: rotary.cos.pointer, sin: rotary.sin.pointer)
-            }
-            attendAll(q: qp, k: kp, v: vp, out: ap, starts: starts, lengths: lengths, fullAttention: layer.isFullAttention)
-            statistics?.record(layer: index, site: .attentionOutput, input: ap, rows: n)
-            Matmul.linear(ap, rows: n, weight: layer.output, into: np, scratch: scratch)
-            Parallel.forEachChunk(n, grain: 32) { r in
-                Kernels.rmsNorm(np + r.lowerBound * h, into: xp + r.lowerBound * h, rows: r.count, width: h,
-                                scale: layer.postAttentionNorm.pointer, eps: eps, accumulate: true)
-                Kernels.rmsNorm(xp + r.lowerBound * h, into: np + r.lowerBound * h, rows: r.count, width: h,
-                                scale: layer.preFeedforwardNorm.pointer, eps: eps)
-            }
-
-            // Feed-forward block.
-            statistics?.record(layer: index, site: .feedForwardInput, input: np, rows: n)
-            Matmul.linear(np, rows: n, weight: layer.gate, into: gp, scratch: scratch)
-            Matmul.linear(np, rows: n, weight: layer.up, into: upp, scratch: scratch)
-            Parallel.forEachChunk(n, grain: 16) { r in
-                Kernels.geluMultiply(gp + r.lowerBound * inter, upp + r.lowerBound * inter, count: r.count * inter)
-            }
-            statistics?.record(layer: index, site: .feedForwardHidden, input: gp, rows: n)
-            Matmul.linear(gp, rows: n, weight: layer.down, into: np, scratch: scratch)
-            Parallel.forEachChunk(n, grain: 32) { r in
-                Kernels.rmsNorm(np + r.lowerBound * h, into: xp + r.lowerBound * h, rows: r.count, width: h,
-                                scale: layer.postFeedforwardNorm.pointer, eps: eps, accumulate: true)
-            }
+            step.beforeAttention(layer, index: index, rotary: layer.isFullAttention ? globalRotary : localRotary)
+            attendAll(q: work.query, k: work.key, v: work.value, out: work.attention, starts: starts, lengths: lengths,
+                      fullAttention: layer.isFullAttention)
+            step.afterAttention(layer, index: index)
         }
 
         if applyFinalNorm {

@@ -2,8 +2,8 @@
 /// itself and the tokens before it (sliding layers only to the last `slidingWindow` of them),
 /// keys and values are kept in a ``KVCache``, and the logits come from the tied token embeddings.
 ///
-/// The layer arithmetic is the encoder's (the same weights type, RMSNorm, RoPE, GELU and
-/// matrix-product kernels); only attention and the output projection differ.
+/// The layer arithmetic around attention is the encoder's (``GemmaLayerStep``, the same weights,
+/// kernels and workspace); only attention, the key/value cache and the output projection differ.
 struct GemmaDecoder: Sendable {
     let config: GemmaConfig
     /// Token embeddings `[vocab × hidden]`, also the output projection.
@@ -56,18 +56,13 @@ struct GemmaDecoder: Sendable {
         let n = tokens.count
         precondition(n > 0 && n <= Self.maxTokensPerPass && cache.count + n <= context, "tokens beyond the decoder's context or pass")
         let h = config.hiddenSize
-        let heads = config.numAttentionHeads
-        let hd = config.headDim
-        let qWidth = heads * hd
-        let kvWidth = config.numKeyValueHeads * hd
-        let inter = config.intermediateSize
+        let kvWidth = config.numKeyValueHeads * config.headDim
         let eps = config.rmsNormEps
         let start = cache.count
 
         let work = EncoderWorkspace(tokens: n, config: config, scratch: scratchCount)
         let scratch = work.weightScratch
-        let xp = work.hidden, np = work.normed, qp = work.query, kp = work.key, vp = work.value
-        let ap = work.attention, gp = work.gate, upp = work.up, pp = work.positions
+        let xp = work.hidden, np = work.normed, pp = work.positions
         for t in 0..<n { pp[t] = Int32(start + t) }
 
         let scale = embeddingScale
@@ -76,33 +71,17 @@ struct GemmaDecoder: Sendable {
             for i in 0..<h { xp[t * h + i] *= scale }
         }
 
+        let step = GemmaLayerStep(config: config, work: work, rows: n, statistics: nil)
         for (index, layer) in layers.enumerated() {
-            let rotary = layer.isFullAttention ? globalRotary : localRotary
-            Kernels.rmsNorm(xp, into: np, rows: n, width: h, scale: layer.inputNorm.pointer, eps: eps)
-            Matmul.linear(np, rows: n, weight: layer.query, into: qp, scratch: scratch)
-            Matmul.linear(np, rows: n, weight: layer.key, into: kp, scratch: scratch)
-            Matmul.linear(np, rows: n, weight: layer.value, into: vp, scratch: scratch)
-            Kernels.rmsNorm(qp, into: qp, rows: n * heads, width: hd, scale: layer.queryNorm.pointer, eps: eps)
-            Kernels.rmsNorm(kp, into: kp, rows: n * config.numKeyValueHeads, width: hd, scale: layer.keyNorm.pointer, eps: eps)
-            Kernels.rope(qp, rows: n, heads: heads, headDim: hd, rowStride: qWidth, positions: pp, cos: rotary.cos.pointer, sin: rotary.sin.pointer)
-            Kernels.rope(kp, rows: n, heads: config.numKeyValueHeads, headDim: hd, rowStride: kvWidth,
-                         positions: pp, cos: rotary.cos.pointer, sin: rotary.sin.pointer)
+            step.beforeAttention(layer, index: index, rotary: layer.isFullAttention ? globalRotary : localRotary)
             // The oldest position the first new token sees (all of them on global layers).
             let oldest = layer.isFullAttention ? 0 : max(0, start - config.slidingWindow + 1)
             let row = cache.reserve(layer: index, start: start, count: n, oldest: oldest)
-            (cache.keys(index) + row * kvWidth).initialize(from: kp, count: n * kvWidth)
-            (cache.values(index) + row * kvWidth).initialize(from: vp, count: n * kvWidth)
-            attend(queries: qp, cache: cache, layer: index, start: start, count: n, full: layer.isFullAttention, into: ap)
-            Matmul.linear(ap, rows: n, weight: layer.output, into: np, scratch: scratch)
-            Kernels.rmsNorm(np, into: xp, rows: n, width: h, scale: layer.postAttentionNorm.pointer, eps: eps, accumulate: true)
-            Kernels.rmsNorm(xp, into: np, rows: n, width: h, scale: layer.preFeedforwardNorm.pointer, eps: eps)
-            Matmul.linear(np, rows: n, weight: layer.gate, into: gp, scratch: scratch)
-            Matmul.linear(np, rows: n, weight: layer.up, into: upp, scratch: scratch)
-            Parallel.forEachChunk(n, grain: 16) { r in
-                Kernels.geluMultiply(gp + r.lowerBound * inter, upp + r.lowerBound * inter, count: r.count * inter)
-            }
-            Matmul.linear(gp, rows: n, weight: layer.down, into: np, scratch: scratch)
-            Kernels.rmsNorm(np, into: xp, rows: n, width: h, scale: layer.postFeedforwardNorm.pointer, eps: eps, accumulate: true)
+            (cache.keys(index) + row * kvWidth).initialize(from: work.key, count: n * kvWidth)
+            (cache.values(index) + row * kvWidth).initialize(from: work.value, count: n * kvWidth)
+            attend(queries: work.query, cache: cache, layer: index, start: start, count: n, full: layer.isFullAttention,
+                   into: work.attention)
+            step.afterAttention(layer, index: index)
         }
         cache.count = start + n
 
