@@ -95,7 +95,7 @@ struct BenchCommand: ParsableCommand {
         if json {
             let report = BenchReport(
                 machine: Self.machine(), cpu_features: ComputeEnvironment.cpuFeatures, blas_core: ComputeEnvironment.blasCore,
-                kernels: ComputeEnvironment.kernels, threads: threads, precision: "float32 activations", weights: model.quantization.rawValue,
+                kernels: ComputeEnvironment.kernels, threads: threads, precision: ComputeEnvironment.precision(for: model.quantization), weights: model.quantization.rawValue,
                 weight_mb: Double(model.weightBytes) / 1e6, load_seconds: loadSeconds, peak_rss_mb: rss,
                 workloads: results.map { r in
                     BenchReport.Workload(name: r.name, detail: r.detail,
@@ -107,7 +107,7 @@ struct BenchCommand: ParsableCommand {
         } else {
             print("CPU features: \(ComputeEnvironment.cpuFeatures.joined(separator: " ")); BLAS core: \(ComputeEnvironment.blasCore ?? "none")")
             print("kernels: \(ComputeEnvironment.kernels)")
-            print("machine: \(Self.machine()); threads: \(threads); weights: \(model.quantization.rawValue) (\((Double(model.weightBytes) / 1e6).fixed(0)) MB), float32 activations; model load \(loadSeconds.fixed(2)) s")
+            print("machine: \(Self.machine()); threads: \(threads); weights: \(model.quantization.rawValue) (\((Double(model.weightBytes) / 1e6).fixed(0)) MB), \(ComputeEnvironment.precision(for: model.quantization)); model load \(loadSeconds.fixed(2)) s")
             for r in results {
                 let metrics = r.metrics.map { "\($0.0) \($0.1.fixed(2))" }.joined(separator: ", ")
                 print("\(r.name.padded(to: 18)) \(metrics)   [\(r.detail)]")

@@ -97,4 +97,10 @@ public enum ComputeEnvironment {
 
     /// Which kernel each kind of product runs.
     public static var kernels: String { Matmul.kernelDescription }
+
+    /// What the products of a model with `quantization`'s weights compute in on this machine:
+    /// "bf16 products, float32 sums" for bf16 weights on an AVX512-BF16 CPU, else "float32 activations".
+    public static func precision(for quantization: QuantizationType) -> String {
+        quantization == .bf16 && Matmul.useBF16Kernel ? "bf16 products, float32 sums" : "float32 activations"
+    }
 }
