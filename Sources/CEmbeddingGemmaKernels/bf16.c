@@ -43,22 +43,16 @@ eg_bf16_block(const uint16_t *x, long ldx, const uint16_t *w, long ldw, int k, f
         for (int j = 0; j < nr; j++) y[i * ldy + j] = _mm512_reduce_add_ps(acc[i][j]);
 }
 
-__attribute__((target(EG_BF16_TARGET))) static void
-eg_bf16_4x6(const uint16_t *x, long ldx, const uint16_t *w, long ldw, int k, float *y, long ldy) {
-    eg_bf16_block(x, ldx, w, ldw, k, y, ldy, 4, 6);
+/* One copy per block shape, so the loops over the block unroll. */
+#define EG_BF16_SHAPE(MR, NR)                                                                                    \
+__attribute__((target(EG_BF16_TARGET))) static void eg_bf16_##MR##x##NR(const uint16_t *x, long ldx, const uint16_t *w, \
+                                                                       long ldw, int k, float *y, long ldy) { \
+    eg_bf16_block(x, ldx, w, ldw, k, y, ldy, MR, NR);                                                            \
 }
-__attribute__((target(EG_BF16_TARGET))) static void
-eg_bf16_1x6(const uint16_t *x, long ldx, const uint16_t *w, long ldw, int k, float *y, long ldy) {
-    eg_bf16_block(x, ldx, w, ldw, k, y, ldy, 1, 6);
-}
-__attribute__((target(EG_BF16_TARGET))) static void
-eg_bf16_4x1(const uint16_t *x, long ldx, const uint16_t *w, long ldw, int k, float *y, long ldy) {
-    eg_bf16_block(x, ldx, w, ldw, k, y, ldy, 4, 1);
-}
-__attribute__((target(EG_BF16_TARGET))) static void
-eg_bf16_1x1(const uint16_t *x, long ldx, const uint16_t *w, long ldw, int k, float *y, long ldy) {
-    eg_bf16_block(x, ldx, w, ldw, k, y, ldy, 1, 1);
-}
+EG_BF16_SHAPE(4, 6)
+EG_BF16_SHAPE(1, 6)
+EG_BF16_SHAPE(4, 1)
+EG_BF16_SHAPE(1, 1)
 
 /* Rounds m rows of k floats (k % 32 == 0) to bf16, nearest even. */
 __attribute__((target(EG_BF16_TARGET))) static void

@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 #include <string.h>
+#include "kquant_scales.h"
 
 #if defined(__clang__)
 #pragma clang fp contract(off)
@@ -34,15 +35,6 @@ static inline float eg_half_to_float(const uint8_t *p) {
     return f;
 }
 
-static inline void eg_scale_min_k4(int j, const uint8_t *q, float *d, float *m) {
-    if (j < 4) {
-        *d = (float)(q[j] & 63);
-        *m = (float)(q[j + 4] & 63);
-    } else {
-        *d = (float)((q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4));
-        *m = (float)((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-    }
-}
 
 #define EG_DECODERS(SUFFIX, ATTRIBUTE)                                                                  \
 ATTRIBUTE static void q4_1_##SUFFIX(const uint8_t *b, float *y) {                                      \

@@ -5,8 +5,9 @@
    variable after that.
 
    Claiming a task is one compare-and-swap on a 64-bit ticket (job number << 32 | next task), so
-   a worker can never run a task of a job that has already finished: tickets only grow, and the
-   swap fails if the job changed after the worker read its description. */
+   a worker can never run a task of a job that has already finished: tickets only grow (a new job
+   is first marked "not ready" while it is described), and the swap fails if the job changed after
+   the worker read its description. */
 #include "CEmbeddingGemmaKernels.h"
 
 #include <pthread.h>
@@ -46,14 +47,21 @@ static long eg_nanoseconds(void) {
     return t.tv_sec * 1000000000L + t.tv_nsec;
 }
 
+/* The task index of a ticket whose job is still being described: nothing may be claimed yet. */
+#define EG_NOT_READY 0xFFFFFFFFu
+
 /* Runs tasks of the current job until none is left; returns the job number it saw drained. */
 static uint32_t eg_pool_drain(void) {
     for (;;) {
         uint64_t t = atomic_load(&pool.ticket);
-        const eg_pool_task task = atomic_load_explicit(&pool.task, memory_order_relaxed);
-        void *context = atomic_load_explicit(&pool.context, memory_order_relaxed);
-        const int count = atomic_load_explicit(&pool.count, memory_order_relaxed);
         const uint32_t index = (uint32_t)t;
+        if (index == EG_NOT_READY) {
+            EG_PAUSE();
+            continue;
+        }
+        const eg_pool_task task = atomic_load(&pool.task);
+        void *context = atomic_load(&pool.context);
+        const int count = atomic_load(&pool.count);
         if ((int)index >= count) return (uint32_t)(t >> 32);
         /* Succeeds only if the ticket did not move since it was read, so the job read above was current. */
         if (atomic_compare_exchange_weak(&pool.ticket, &t, t + 1)) {
@@ -110,12 +118,16 @@ void eg_pool_run(int count, eg_pool_task task, void *context) {
         for (int i = 0; i < count; i++) task(context, i);
         return;
     }
-    atomic_store_explicit(&pool.task, task, memory_order_relaxed);
-    atomic_store_explicit(&pool.context, context, memory_order_relaxed);
-    atomic_store_explicit(&pool.count, count, memory_order_relaxed);
-    atomic_store(&pool.finished, 0);
+    /* First mark the next job as not ready, so that a worker still holding the last job's ticket
+       (whose tasks are all claimed) can neither claim with it nor mistake the new count for room
+       left in the old job; then describe the job; then publish it. All sequentially consistent. */
     const uint64_t job = (atomic_load(&pool.ticket) >> 32) + 1;
-    atomic_store(&pool.ticket, job << 32); /* publishes the job (sequentially consistent) */
+    atomic_store(&pool.ticket, job << 32 | EG_NOT_READY);
+    atomic_store(&pool.task, task);
+    atomic_store(&pool.context, context);
+    atomic_store(&pool.count, count);
+    atomic_store(&pool.finished, 0);
+    atomic_store(&pool.ticket, job << 32);
     if (atomic_load(&pool.sleepers) > 0) {
         pthread_mutex_lock(&pool.lock);
         pthread_cond_broadcast(&pool.wake);

@@ -19,9 +19,10 @@
 #include <immintrin.h>
 #include <stdint.h>
 #include <string.h>
+#include "kquant_scales.h"
+#include "streamed_driver.h"
 
 #define EG_STREAM_TARGET __attribute__((target("avx512f,f16c"), always_inline)) static inline
-#define EG_STREAM_MAX_ROWS 4
 /* Bytes ahead of the block being decoded that are prefetched: far enough for the memory's
    latency, near enough to stay in L1 (measured best between 256 and 1024 on Zen 5). */
 #define EG_PREFETCH_DISTANCE 768
@@ -81,16 +82,6 @@ EG_STREAM_TARGET void eg_row_q5_0(const uint8_t *w, int k, const float *x, long 
     }
 }
 
-/* The 6-bit scale and minimum of sub-block j of a Q4_K / Q5_K super-block. */
-EG_STREAM_TARGET void eg_scale_min(int j, const uint8_t *q, float *d, float *m) {
-    if (j < 4) {
-        *d = (float)(q[j] & 63);
-        *m = (float)(q[j + 4] & 63);
-    } else {
-        *d = (float)((q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4));
-        *m = (float)((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-    }
-}
 
 /* Q4_K: super-blocks of 256 in 8 sub-blocks of 32, each (d * scale) * c - (dmin * min). */
 EG_STREAM_TARGET void eg_row_q4_k(const uint8_t *w, int k, const float *x, long ldx, int m, __m512 *a, __m512 *b) {
@@ -101,8 +92,8 @@ EG_STREAM_TARGET void eg_row_q4_k(const uint8_t *w, int k, const float *x, long 
         for (int pair = 0; pair < 4; pair++, q += 32) {
             _mm_prefetch((const char *)q + EG_PREFETCH_DISTANCE, _MM_HINT_T0);
             float s1, m1, s2, m2;
-            eg_scale_min(2 * pair, scales, &s1, &m1);
-            eg_scale_min(2 * pair + 1, scales, &s2, &m2);
+            eg_scale_min_k4(2 * pair, scales, &s1, &m1);
+            eg_scale_min_k4(2 * pair + 1, scales, &s2, &m2);
             const __m512 d1 = _mm512_set1_ps(d * s1), min1 = _mm512_set1_ps(dmin * m1);
             const __m512 d2 = _mm512_set1_ps(d * s2), min2 = _mm512_set1_ps(dmin * m2);
             const __m512i c0 = eg_bytes_u(q), c1 = eg_bytes_u(q + 16);
@@ -146,41 +137,8 @@ EG_STREAM_TARGET void eg_row_q6_k(const uint8_t *w, int k, const float *x, long 
     }
 }
 
-/* Every weight row against m (<= 4, a constant after inlining) input rows, two accumulators per
-   input row so that consecutive blocks do not wait on one another's multiply-adds. */
-EG_STREAM_TARGET void eg_stream_rows(const float *x, long ldx, int m, const uint8_t *w, int type, long row_bytes, int n, int k,
-                                     float *y, long ldy) {
-    for (int j = 0; j < n; j++, w += row_bytes) {
-        __m512 a[EG_STREAM_MAX_ROWS], b[EG_STREAM_MAX_ROWS];
-        for (int i = 0; i < m; i++) a[i] = b[i] = _mm512_setzero_ps();
-        switch (type) {
-        case 8: eg_row_q8_0(w, k, x, ldx, m, a, b); break;
-        case 2: eg_row_q4_0(w, k, x, ldx, m, a, b); break;
-        case 6: eg_row_q5_0(w, k, x, ldx, m, a, b); break;
-        case 12: eg_row_q4_k(w, k, x, ldx, m, a, b); break;
-        default: eg_row_q6_k(w, k, x, ldx, m, a, b); break;
-        }
-        for (int i = 0; i < m; i++) y[i * ldy + j] = _mm512_reduce_add_ps(_mm512_add_ps(a[i], b[i]));
-    }
-}
-
-/* One copy per row count, so the loops over input rows unroll. */
-__attribute__((target("avx512f,f16c")))
-static void eg_stream_1(const float *x, long ldx, const uint8_t *w, int type, long rb, int n, int k, float *y, long ldy) {
-    eg_stream_rows(x, ldx, 1, w, type, rb, n, k, y, ldy);
-}
-__attribute__((target("avx512f,f16c")))
-static void eg_stream_2(const float *x, long ldx, const uint8_t *w, int type, long rb, int n, int k, float *y, long ldy) {
-    eg_stream_rows(x, ldx, 2, w, type, rb, n, k, y, ldy);
-}
-__attribute__((target("avx512f,f16c")))
-static void eg_stream_3(const float *x, long ldx, const uint8_t *w, int type, long rb, int n, int k, float *y, long ldy) {
-    eg_stream_rows(x, ldx, 3, w, type, rb, n, k, y, ldy);
-}
-__attribute__((target("avx512f,f16c")))
-static void eg_stream_4(const float *x, long ldx, const uint8_t *w, int type, long rb, int n, int k, float *y, long ldy) {
-    eg_stream_rows(x, ldx, 4, w, type, rb, n, k, y, ldy);
-}
+#define EG_SUM16(a, b) _mm512_reduce_add_ps(_mm512_add_ps(a, b))
+EG_STREAMED_DRIVER(eg_gemm_streamed_avx512, "avx512f,f16c", __m512, _mm512_setzero_ps(), EG_SUM16, eg_row)
 
 int eg_streamed_block_size(int weight_type) {
     switch (weight_type) {
@@ -188,24 +146,6 @@ int eg_streamed_block_size(int weight_type) {
     case 12: case 14: return 256;
     default: return 0;
     }
-}
-
-int eg_gemm_streamed_avx512(const float *x, long ldx, int m, const void *w, int weight_type, long row_bytes, int n, int k, float *y,
-                            long ldy) {
-    const int block = eg_streamed_block_size(weight_type);
-    if (block == 0 || k % block != 0 || m < 1) return 0;
-    const uint8_t *wb = (const uint8_t *)w;
-    for (int i = 0; i < m; i += EG_STREAM_MAX_ROWS) {
-        const float *xi = x + i * ldx;
-        float *yi = y + i * ldy;
-        switch (m - i < EG_STREAM_MAX_ROWS ? m - i : EG_STREAM_MAX_ROWS) {
-        case 1: eg_stream_1(xi, ldx, wb, weight_type, row_bytes, n, k, yi, ldy); break;
-        case 2: eg_stream_2(xi, ldx, wb, weight_type, row_bytes, n, k, yi, ldy); break;
-        case 3: eg_stream_3(xi, ldx, wb, weight_type, row_bytes, n, k, yi, ldy); break;
-        default: eg_stream_4(xi, ldx, wb, weight_type, row_bytes, n, k, yi, ldy); break;
-        }
-    }
-    return 1;
 }
 
 #else

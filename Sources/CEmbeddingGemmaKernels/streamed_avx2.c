@@ -12,9 +12,10 @@
 #include <immintrin.h>
 #include <stdint.h>
 #include <string.h>
+#include "kquant_scales.h"
+#include "streamed_driver.h"
 
 #define EG_AVX2_TARGET __attribute__((target("avx2,fma,f16c"), always_inline)) static inline
-#define EG_AVX2_MAX_ROWS 4
 #define EG_AVX2_PREFETCH 768
 
 EG_AVX2_TARGET float eg_half8(const uint8_t *p) {
@@ -82,15 +83,6 @@ EG_AVX2_TARGET void eg_row8_q5_0(const uint8_t *w, int k, const float *x, long l
     }
 }
 
-EG_AVX2_TARGET void eg_scale_min8(int j, const uint8_t *q, float *d, float *m) {
-    if (j < 4) {
-        *d = (float)(q[j] & 63);
-        *m = (float)(q[j + 4] & 63);
-    } else {
-        *d = (float)((q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4));
-        *m = (float)((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-    }
-}
 
 EG_AVX2_TARGET void eg_row8_q4_k(const uint8_t *w, int k, const float *x, long ldx, int m, __m256 *a, __m256 *b) {
     const __m256i low = _mm256_set1_epi32(0x0F);
@@ -100,8 +92,8 @@ EG_AVX2_TARGET void eg_row8_q4_k(const uint8_t *w, int k, const float *x, long l
         for (int pair = 0; pair < 4; pair++, q += 32) {
             _mm_prefetch((const char *)q + EG_AVX2_PREFETCH, _MM_HINT_T0);
             float s1, m1, s2, m2;
-            eg_scale_min8(2 * pair, scales, &s1, &m1);
-            eg_scale_min8(2 * pair + 1, scales, &s2, &m2);
+            eg_scale_min_k4(2 * pair, scales, &s1, &m1);
+            eg_scale_min_k4(2 * pair + 1, scales, &s2, &m2);
             const __m256 d1 = _mm256_set1_ps(d * s1), min1 = _mm256_set1_ps(dmin * m1);
             const __m256 d2 = _mm256_set1_ps(d * s2), min2 = _mm256_set1_ps(dmin * m2);
             const float *xp = x + p + pair * 64;
@@ -142,64 +134,16 @@ EG_AVX2_TARGET void eg_row8_q6_k(const uint8_t *w, int k, const float *x, long l
     }
 }
 
-/* Sum of the 8 lanes. */
-EG_AVX2_TARGET float eg_sum8(__m256 v) {
+/* Sum of the 8 lanes of a + b. */
+EG_AVX2_TARGET float eg_sum8(__m256 a, __m256 b) {
+    const __m256 v = _mm256_add_ps(a, b);
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 0x55));
     return _mm_cvtss_f32(s);
 }
 
-EG_AVX2_TARGET void eg_stream8_rows(const float *x, long ldx, int m, const uint8_t *w, int type, long row_bytes, int n, int k,
-                                    float *y, long ldy) {
-    for (int j = 0; j < n; j++, w += row_bytes) {
-        __m256 a[EG_AVX2_MAX_ROWS], b[EG_AVX2_MAX_ROWS];
-        for (int i = 0; i < m; i++) a[i] = b[i] = _mm256_setzero_ps();
-        switch (type) {
-        case 8: eg_row8_q8_0(w, k, x, ldx, m, a, b); break;
-        case 2: eg_row8_q4_0(w, k, x, ldx, m, a, b); break;
-        case 6: eg_row8_q5_0(w, k, x, ldx, m, a, b); break;
-        case 12: eg_row8_q4_k(w, k, x, ldx, m, a, b); break;
-        default: eg_row8_q6_k(w, k, x, ldx, m, a, b); break;
-        }
-        for (int i = 0; i < m; i++) y[i * ldy + j] = eg_sum8(_mm256_add_ps(a[i], b[i]));
-    }
-}
-
-__attribute__((target("avx2,fma,f16c")))
-static void eg_stream8_1(const float *x, long ldx, const uint8_t *w, int type, long rb, int n, int k, float *y, long ldy) {
-    eg_stream8_rows(x, ldx, 1, w, type, rb, n, k, y, ldy);
-}
-__attribute__((target("avx2,fma,f16c")))
-static void eg_stream8_2(const float *x, long ldx, const uint8_t *w, int type, long rb, int n, int k, float *y, long ldy) {
-    eg_stream8_rows(x, ldx, 2, w, type, rb, n, k, y, ldy);
-}
-__attribute__((target("avx2,fma,f16c")))
-static void eg_stream8_3(const float *x, long ldx, const uint8_t *w, int type, long rb, int n, int k, float *y, long ldy) {
-    eg_stream8_rows(x, ldx, 3, w, type, rb, n, k, y, ldy);
-}
-__attribute__((target("avx2,fma,f16c")))
-static void eg_stream8_4(const float *x, long ldx, const uint8_t *w, int type, long rb, int n, int k, float *y, long ldy) {
-    eg_stream8_rows(x, ldx, 4, w, type, rb, n, k, y, ldy);
-}
-
-int eg_gemm_streamed_avx2(const float *x, long ldx, int m, const void *w, int weight_type, long row_bytes, int n, int k, float *y,
-                          long ldy) {
-    const int block = eg_streamed_block_size(weight_type);
-    if (block == 0 || k % block != 0 || m < 1) return 0;
-    const uint8_t *wb = (const uint8_t *)w;
-    for (int i = 0; i < m; i += EG_AVX2_MAX_ROWS) {
-        const float *xi = x + i * ldx;
-        float *yi = y + i * ldy;
-        switch (m - i < EG_AVX2_MAX_ROWS ? m - i : EG_AVX2_MAX_ROWS) {
-        case 1: eg_stream8_1(xi, ldx, wb, weight_type, row_bytes, n, k, yi, ldy); break;
-        case 2: eg_stream8_2(xi, ldx, wb, weight_type, row_bytes, n, k, yi, ldy); break;
-        case 3: eg_stream8_3(xi, ldx, wb, weight_type, row_bytes, n, k, yi, ldy); break;
-        default: eg_stream8_4(xi, ldx, wb, weight_type, row_bytes, n, k, yi, ldy); break;
-        }
-    }
-    return 1;
-}
+EG_STREAMED_DRIVER(eg_gemm_streamed_avx2, "avx2,fma,f16c", __m256, _mm256_setzero_ps(), eg_sum8, eg_row8)
 
 #else
 
