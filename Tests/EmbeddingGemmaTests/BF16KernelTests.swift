@@ -9,8 +9,6 @@ import EmbeddingGemmaTestSupport
 /// older AVX-512 CPUs; the session note says which ran).
 @Suite("bf16 products (AVX512-BF16)", .enabled(if: eg_avx512bf16_available() != 0))
 struct BF16KernelTests {
-    static func bf16(_ value: Float) -> Float { Float(bitPattern: UInt32(BlockQuantization.brainFloat(value)) << 16) }
-
     @Test("inputs are rounded as the engine encodes bf16 weights (nearest even), bit for bit")
     func rounding() {
         var seed: UInt64 = 5
@@ -37,15 +35,10 @@ struct BF16KernelTests {
         var y = [Float](repeating: .nan, count: m * n)
         let done = eg_gemm_bf16(x, k, Int32(m), w, k, Int32(n), Int32(k), &y, n)
         #expect(done == 1)
-        var worst = 0.0, scale = 0.0
-        for i in 0..<m {
-            for j in 0..<n {
-                var sum = 0.0
-                for p in 0..<k { sum += Double(Self.bf16(x[i * k + p])) * Double(Float(bitPattern: UInt32(w[j * k + p]) << 16)) }
-                scale = max(scale, abs(sum))
-                worst = max(worst, abs(Double(y[i * n + j]) - sum))
-            }
-        }
+        let rounded = x.map { BlockQuantization.float(brainFloat: BlockQuantization.brainFloat($0)) }
+        let expected = BlockDecodingTests.product(rounded, rows: m, w.map { BlockQuantization.float(brainFloat: $0) }, outputs: n, depth: k)
+        let scale = expected.map(abs).max() ?? 0
+        let worst = zip(y, expected).map { abs(Double($0) - $1) }.max() ?? .infinity
         #expect(worst <= 1e-5 * max(scale, 1), "\(m)×\(n)×\(k): off by \(worst) (largest \(scale))")
     }
 }

@@ -24,6 +24,18 @@ struct BlockDecodingTests {
         return try! JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
     }()
 
+    /// `x · wᵀ` in double precision for `x` `[rows × depth]` and `w` `[outputs × depth]`: what the
+    /// kernels' products are checked against.
+    static func product(_ x: [Float], rows: Int, _ w: [Float], outputs: Int, depth: Int) -> [Double] {
+        var out = [Double](repeating: 0, count: rows * outputs)
+        for i in 0..<rows {
+            for j in 0..<outputs {
+                out[i * outputs + j] = (0..<depth).reduce(0.0) { $0 + Double(x[i * depth + $1]) * Double(w[j * depth + $1]) }
+            }
+        }
+        return out
+    }
+
     @Test("each encoding decodes to gguf-py's floats exactly", arguments: ["Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"])
     func matchesReference(name: String) throws {
         let fixture = try #require(Self.fixture.cases.first { $0.type == name })
@@ -69,12 +81,7 @@ struct BlockDecodingTests {
             seed = seed &* 6364136223846793005 &+ 1442695040888963407
             return Float(Int(seed >> 40) % 2001 - 1000) / 1000
         }
-        var expected = [Double](repeating: 0, count: m * n)
-        for i in 0..<m {
-            for j in 0..<n {
-                expected[i * n + j] = (0..<k).reduce(0.0) { $0 + Double(x[i * k + $1]) * Double(decoded[j * k + $1]) }
-            }
-        }
+        let expected = Self.product(x, rows: m, decoded, outputs: n, depth: k)
         let rowBytes = bytes.count / n
         var products = [("AVX2", eg_gemm_decoded_avx2)]
         if eg_avx512_available() != 0 { products.append(("AVX-512", eg_gemm_decoded_avx512)) }

@@ -87,7 +87,7 @@ struct QuantizedMatmulTests {
         let input = TinyModel.random(m * Self.columns, seed: &seed, scale: 2)
         // On an AVX512-BF16 CPU bf16 weights are multiplied in bf16: the input is rounded to bf16 first.
         let roundsInput = type == .bf16 && Matmul.useBF16Kernel
-        let rounded = roundsInput ? input.map { Float(bitPattern: UInt32(BlockQuantization.brainFloat($0)) << 16) } : input
+        let rounded = roundsInput ? input.map { BlockQuantization.float(brainFloat: BlockQuantization.brainFloat($0)) } : input
         let expected = Self.reference(rounded, rows: m, matrix)
         let got = Self.product(input, rows: m, matrix)
         let norm = (expected.map { $0 * $0 }.reduce(0, +) / Double(expected.count)).squareRoot()

@@ -101,16 +101,9 @@ struct StreamedKernelTests {
                 }
                 let (handled, y) = Self.product(kernel, matrix, x, m: m)
                 #expect(handled == 1)
-                var worst = 0.0, scale = 1.0
-                for i in 0..<m {
-                    for j in 0..<matrix.rows {
-                        let want = (0..<matrix.columns).reduce(0.0) {
-                            $0 + Double(x[i * matrix.columns + $1]) * Double(matrix.decoded[j * matrix.columns + $1])
-                        }
-                        scale = max(scale, abs(want))
-                        worst = max(worst, abs(Double(y[i * matrix.rows + j]) - want))
-                    }
-                }
+                let expected = BlockDecodingTests.product(x, rows: m, matrix.decoded, outputs: matrix.rows, depth: matrix.columns)
+                let scale = max(1, expected.map(abs).max() ?? 0)
+                let worst = zip(y, expected).map { abs(Double($0) - $1) }.max() ?? .infinity
                 #expect(worst <= 1e-5 * scale, "\(name) \(variant), \(m) rows: off by \(worst) (largest value \(scale))")
             }
         }

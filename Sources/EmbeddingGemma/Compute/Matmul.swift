@@ -326,7 +326,8 @@ enum Matmul {
     private static let decodingKernelTypes: Set<GGMLType> = [.q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K]
 
     /// Floats of scratch ``linear(_:rows:weight:into:scratch:)`` needs for `weight`: the whole matrix
-    /// when it is decoded for BLAS (F16 and BF16 weights, or Q8_0/Q4_0 without the AVX2 kernel), else 0.
+    /// when it is decoded for BLAS (F16 weights, BF16 without the AVX512-BF16 kernel, block types without
+    /// the AVX2 kernels), else 0.
     static func scratchCount(for weight: WeightMatrix) -> Int {
         if weight.floats != nil || usesQuantizedKernel(weight) || usesDecodingKernel(weight) || usesBF16Kernel(weight) { return 0 }
         return weight.rows * weight.columns

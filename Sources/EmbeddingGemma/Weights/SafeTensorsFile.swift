@@ -139,7 +139,7 @@ struct SafeTensorsFile: Sendable {
             return FloatStorage(count: count) { out in
                 for i in 0..<count {
                     let bits = start.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self).littleEndian
-                    out[i] = Float(bitPattern: UInt32(bits) << 16)
+                    out[i] = BlockQuantization.float(brainFloat: bits)
                 }
             }
         case .float16:

@@ -116,7 +116,7 @@ public enum BlockQuantization {
             for i in 0..<count { out[i] = HalfFloat.toFloat(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
         case .bf16:
             for i in 0..<count {
-                out[i] = Float(bitPattern: UInt32(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16)
+                out[i] = float(brainFloat: UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
             }
         case .q8_0:
             for block in 0..<(count / blockSize) {
@@ -148,4 +148,7 @@ public enum BlockQuantization {
         if value.isNaN { return UInt16(bits >> 16) | 0x40 }
         return UInt16(truncatingIfNeeded: (bits &+ (0x7FFF + ((bits >> 16) & 1))) >> 16)
     }
+
+    /// The float whose bfloat16 bits are `bits` (exact: bf16 is the high half of a float32).
+    static func float(brainFloat bits: UInt16) -> Float { Float(bitPattern: UInt32(bits) << 16) }
 }
