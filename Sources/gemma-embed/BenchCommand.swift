@@ -49,7 +49,7 @@ struct BenchCommand: ParsableCommand {
                            ("layer GFLOP/s", flops / seconds / 1e9), ("seconds", seconds)]
             // The machine's float32 ceiling, from a register-only multiply-add probe on every thread.
             if let peak = ComputeEnvironment.measurePeakGFLOPS() {
-                metrics += [("probe peak GFLOP/s", peak), ("% of peak", 100 * flops / seconds / 1e9 / peak)]
+                metrics += [("float32 probe peak GFLOP/s", peak), ("% of float32 peak", 100 * flops / seconds / 1e9 / peak)]
             }
             results.append(BenchResult(name: "W1 documents", detail: "64 × \(tokens / 64) tokens, document prompt, one batch",
                                        metrics: metrics))

@@ -74,28 +74,43 @@ int eg_gemm_streamed_avx2(const float *x, long ldx, int m, const void *w, int we
 int eg_gemm_streamed_avx512(const float *x, long ldx, int m, const void *w, int weight_type, long row_bytes, int n, int k, float *y,
                             long ldy);
 
-/// Bytes of one row of `k` activations quantized for the int8 kernels: k int8 values, then k / 32
-/// float scales, padded to 32 bytes. The buffer must be 32-byte aligned.
-int eg_q8_activation_row_bytes(int k);
+/// Bytes of one row of `k` activations quantized for the int8 products (a multiple of 64): k int8
+/// codes, then k / 32 float scales, then k / 32 int32 corrections.
+long eg_int8_row_bytes(int k);
 
-/// Quantizes `m` rows of `k` floats (k % 32 == 0) to int8 blocks: per block of 32, the scale
-/// d = max|x| / 127 and q = round(x / d). Portable; `out` holds m * eg_q8_activation_row_bytes(k) bytes.
-void eg_quantize_activations_q8(const float *x, int m, int k, void *out);
+/// Quantizes `m` rows of `k` floats (row i at x + i * ldx, k % 32 == 0) for the int8 products
+/// against weights of GGUF type `weight_type` (Q8_0: 8, Q4_0: 2): per block of 32, the scale
+/// d = max|x| / 127, the codes q = x / d rounded to nearest even, and the block's correction
+/// -offset * (sum of q), where offset is what the kernel adds to the weights' codes to make them
+/// unsigned (128 for Q8_0, 8 for Q4_0). `out` holds m * eg_int8_row_bytes(k) bytes, 4-byte aligned.
+/// eg_quantize_int8_reference is the portable loop; eg_quantize_int8_avx512vnni writes the same bytes
+/// with 16-lane vectors and requires eg_vnni_available() == 2.
+void eg_quantize_int8_reference(const float *x, long ldx, int m, int k, int weight_type, void *out);
+void eg_quantize_int8_avx512vnni(const float *x, long ldx, int m, int k, int weight_type, void *out);
 
-/// Int8 linear layer on quantized weights: y[i * ldy + j] = sum over blocks of
-/// d_x * d_w * (int8 dot product of the block), for i < m input rows (quantized by
-/// eg_quantize_activations_q8) and j < n weight rows. `w` is a row-major [n x k] matrix in
-/// GGUF's Q8_0 (`weight_type` 8: f16 scale + 32 int8 per block) or Q4_0 (`weight_type` 2:
-/// f16 scale + 16 bytes of 4-bit codes) layout. Requires eg_avx2_fma_available() and k % 32 == 0.
-void eg_quantized_gemm_avx2(const void *xq, int m, const void *w, int weight_type, int n, int k, float *y, int ldy);
+/// Int8 linear layer on Q8_0 (`weight_type` 8) or Q4_0 (2) weights, as llama.cpp multiplies them:
+/// y[i * ldy + j] = sum over blocks b, in order, of float(exact integer dot product of block b of
+/// activation row i and of weight row j) * (d_w * d_x), accumulated with fmaf, for i < m activation
+/// rows quantized by eg_quantize_int8_* and j < n weight rows `row_bytes` apart. The portable
+/// eg_gemm_int8_reference computes exactly that; eg_gemm_int8_avx512vnni returns the same floats:
+/// it packs 16 weight rows at a time into a panel of unsigned codes (column-interleaved, 4 bytes a
+/// column) and takes 8 vpdpbusd a block for up to 8 activation rows at once. Both return 0 (and
+/// write nothing) unless the type is Q8_0/Q4_0 and k is a positive multiple of 32 up to
+/// EG_QUANTIZED_MAX_K. The _avx512vnni variant requires eg_vnni_available() == 2.
+int eg_gemm_int8_reference(const void *xq, int m, const void *w, int weight_type, long row_bytes, int n, int k, float *y, long ldy);
+int eg_gemm_int8_avx512vnni(const void *xq, int m, const void *w, int weight_type, long row_bytes, int n, int k, float *y, long ldy);
 
-/// 2 when this CPU has AVX-512 VNNI with AVX-512VL, 1 when it has AVX-VNNI (VEX), else 0: the
-/// byte dot-product instruction (vpdpbusd) that eg_quantized_gemm_vnni uses.
+/// The int8 quantizer and product with 256-bit AVX-VNNI vectors (8-column panels, tiles of 4 rows) for
+/// CPUs without AVX-512 VNNI; the same bytes and floats as the reference. Require eg_avxvnni_available().
+void eg_quantize_int8_avxvnni(const float *x, long ldx, int m, int k, int weight_type, void *out);
+int eg_gemm_int8_avxvnni(const void *xq, int m, const void *w, int weight_type, long row_bytes, int n, int k, float *y, long ldy);
+
+/// 1 when this CPU runs the AVX-VNNI kernels (eg_avx2_fma_available() and AVX-VNNI), else 0.
+int eg_avxvnni_available(void);
+
+/// 2 when this CPU has AVX-512 VNNI with AVX-512BW and VL (eg_avx512_available() too), 1 when it
+/// has AVX-VNNI (VEX-encoded, 256-bit) only, else 0: the byte dot product (vpdpbusd) of the int8 kernels.
 int eg_vnni_available(void);
-
-/// eg_quantized_gemm_avx2 with vpdpbusd in place of maddubs + madd (the same integer sums, so the
-/// same results). Requires eg_vnni_available() != 0.
-void eg_quantized_gemm_vnni(const void *xq, int m, const void *w, int weight_type, int n, int k, float *y, int ldy);
 
 /// Peak-throughput probes: `steps` rounds of 16 independent float32 multiply-adds on 8 (AVX2+FMA)
 /// or 16 (AVX-512F) lanes, so 256 or 512 floating-point operations a step. Require

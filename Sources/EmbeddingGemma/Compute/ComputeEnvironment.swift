@@ -98,9 +98,12 @@ public enum ComputeEnvironment {
     /// Which kernel each kind of product runs.
     public static var kernels: String { Matmul.kernelDescription }
 
-    /// What the products of a model with `quantization`'s weights compute in on this machine:
-    /// "bf16 products, float32 sums" for bf16 weights on an AVX512-BF16 CPU, else "float32 activations".
+    /// What the products of an embedding model with `quantization`'s weights compute in on this
+    /// machine: "bf16 products, float32 sums" for bf16 weights on an AVX512-BF16 CPU; "int8 activations
+    /// per block of 32, int32 sums" for Q8_0/Q4_0/mixed weights on a VNNI CPU; else "float32 activations".
     public static func precision(for quantization: QuantizationType) -> String {
-        quantization == .bf16 && Matmul.useBF16Kernel ? "bf16 products, float32 sums" : "float32 activations"
+        if quantization == .bf16, Matmul.useBF16Kernel { return "bf16 products, float32 sums" }
+        if [.q8_0, .q4_0, .mixed].contains(quantization), Matmul.int8Kernel != nil { return "int8 activations per block of 32, int32 sums" }
+        return "float32 activations"
     }
 }

@@ -31,6 +31,16 @@ enum Matmul {
     /// the key/value projections (256 wide) and attention (256 keys or head width) are such products.
     static let blasNarrowColumns = 320
 
+    /// How a product with Q8_0/Q4_0 weights takes its float32 input rows.
+    enum ActivationCoding: Sendable {
+        /// As float32, multiplied with the decoded weights (the generator: its greedy tokens stay those
+        /// of the reference implementation on the same weights).
+        case float32
+        /// Quantized per block of 32 to int8 and multiplied as integers where this CPU runs the int8
+        /// kernel (``int8Kernel``), as llama.cpp does; as float32 elsewhere. The embedding model's choice.
+        case int8WhereFaster
+    }
+
     /// Whether the AVX2+FMA kernels run on this CPU (and are not disabled with
     /// `EMBEDDINGGEMMA_DISABLE_AVX2=1`, which the benchmark uses to measure what they bring).
     static let useAVX2Kernels: Bool = {
@@ -61,12 +71,16 @@ enum Matmul {
             : "AVX2 kernel (BLAS runs generic kernels here)"
         let small = useAVX512Kernels ? "AVX-512 kernel" : useAVX2Kernels ? "AVX2 kernel" : "BLAS"
         let quantized = useAVX512Kernels ? "AVX2 decode + AVX-512 kernel" : useAVX2Kernels ? "AVX2 decode + AVX2 kernel" : "decode + BLAS"
-        let queries = !useInt8Kernel ? quantized : useVNNI ? "int8 VNNI kernel" : "int8 AVX2 kernel"
+        let int8 = switch int8Kernel {
+        case .avx512VNNI: "AVX-512 VNNI int8 kernel (inputs quantized per block of 32)"
+        case .avxVNNI: "AVX-VNNI int8 kernel (inputs quantized per block of 32)"
+        case nil: quantized
+        }
         let few = useAVX512Kernels ? "AVX-512 streamed kernel (decoded in registers)"
             : useAVX2Kernels ? "AVX2 streamed kernel (decoded in registers)" : "decode + BLAS"
         let bf16 = useBF16Kernel ? "AVX512-BF16 kernel (inputs rounded to bf16, float32 sums)" : "decoded to float32"
         return "large float32: \(large); queries and narrow products: \(small); Q8_0/Q4_0 batches: \(quantized); BF16 weights: \(bf16); "
-            + "Q8_0/Q4_0 queries: \(queries); ≤ \(streamedRows) rows (generated tokens) on Q8_0/Q4_0/Q5_0/Q4_K/Q6_K: \(few)"
+            + "Q8_0/Q4_0 in the embedding model: \(int8); ≤ \(streamedRows) rows (generated tokens) on Q8_0/Q4_0/Q5_0/Q4_K/Q6_K: \(few)"
     }
 
     /// `y[i·ldy + j] = x[i] · w[j]` on one thread with the widest kernel this CPU runs for depth `k`
@@ -204,13 +218,14 @@ enum Matmul {
     /// Q4_0 weights go to the AVX2 kernel for any number of rows: each panel of weight rows is decoded
     /// once into a 48 KB stack buffer and multiplied with the input rows chunk by chunk, so the weights
     /// are read once, at 3.8× (Q8_0) or 7.1× (Q4_0) fewer bytes than float32, no decoded copy of the
-    /// matrix exists, and activations stay float32; the other block types (Q5_0, Q4_K, Q6_K, … of
+    /// matrix exists, and activations stay float32 — unless `activations` is
+    /// ``ActivationCoding/int8WhereFaster`` on a VNNI CPU, where ``int8Linear(_:rows:weight:into:)`` runs; the other block types (Q5_0, Q4_K, Q6_K, … of
     /// llama.cpp's files) go panel by panel through the decoding kernel the same way. Without those
     /// kernels (and for F16/BF16 weights) the whole matrix is decoded into `scratch`
     /// (``scratchCount(for:)`` floats) for the float32 BLAS product.
     static func linear(
         _ input: UnsafePointer<Float>, rows: Int, weight: WeightMatrix,
-        into output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
+        into output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, activations: ActivationCoding = .float32
     ) {
         withExtendedLifetime(weight) {
             if let floats = weight.floats {
@@ -226,7 +241,7 @@ enum Matmul {
                 return
             }
             if usesQuantizedKernel(weight) {
-                if rows <= smallBatchRows, useInt8Kernel {
+                if activations == .int8WhereFaster, int8Kernel != nil {
                     int8Linear(input, rows: rows, weight: weight, into: output)
                     return
                 }
@@ -338,38 +353,51 @@ enum Matmul {
         useAVX2Kernels && (weight.type == .q8_0 || weight.type == .q4_0) && weight.columns <= Int(EG_QUANTIZED_MAX_K)
     }
 
-    /// The int8 variant for short queries on Q8_0/Q4_0 weights (AVX2 required): activations are
-    /// quantized per block of 32 as llama.cpp does and multiplied as bytes, with `vpdpbusd` where
-    /// the CPU has VNNI (``useVNNI``), else `maddubs`.
+    /// Int8 products on Q8_0/Q4_0 weights for any number of rows, as llama.cpp computes them: the
+    /// input rows are quantized per block of 32 to int8 with a float scale, and the VNNI kernel
+    /// (``int8Kernel``) takes exact integer dot products per block against the weights' codes, then
+    /// one float multiply-add per block with both scales. The caller checks ``int8Kernel`` and the
+    /// weight's type.
     static func int8Linear(_ input: UnsafePointer<Float>, rows: Int, weight: WeightMatrix, into output: UnsafeMutablePointer<Float>) {
-        let k = weight.columns
-        let activationBytes = Int(eg_q8_activation_row_bytes(Int32(k)))
+        guard let kernel = int8Kernel else { preconditionFailure("int8Linear called on a CPU without VNNI") }
+        let k = weight.columns, type = Int32(weight.type.rawValue)
+        let activationBytes = Int(eg_int8_row_bytes(Int32(k)))
         let quantized = UnsafeMutableRawPointer.allocate(byteCount: max(rows * activationBytes, 1), alignment: 64)
         defer { quantized.deallocate() }
-        eg_quantize_activations_q8(input, Int32(rows), Int32(k), quantized)
+        let q = UncheckedSendable(quantized)
+        let quantize = kernel == .avx512VNNI ? eg_quantize_int8_avx512vnni : eg_quantize_int8_avxvnni
+        Parallel.forEachChunk(rows, grain: 64) { band in
+            quantize(input + band.lowerBound * k, k, Int32(band.count), Int32(k), type, q.value + band.lowerBound * activationBytes)
+        }
         let parallel = Parallel.threadCount > 1 && rows * weight.rows * k >= 1 << 18
-        let q = UncheckedSendable(UnsafeRawPointer(quantized))
-        let product = useVNNI ? eg_quantized_gemm_vnni : eg_quantized_gemm_avx2
+        let product = kernel == .avx512VNNI ? eg_gemm_int8_avx512vnni : eg_gemm_int8_avxvnni
         withExtendedLifetime(weight) {
-            forEachColumnBlock(weight.rows, parallel: parallel) { first, count in
-                product(q.value, Int32(rows), weight.bytes + first * weight.rowBytes,
-                        Int32(weight.type.rawValue), Int32(count), Int32(k), output + first, Int32(weight.rows))
+            forEachKernelBlock(rows: rows, columns: weight.rows, parallel: parallel) { firstRow, rowCount, first, count in
+                // Cannot fail: the type and the row length were checked by usesQuantizedKernel.
+                _ = product(q.value + firstRow * activationBytes, Int32(rowCount), weight.bytes + first * weight.rowBytes, type,
+                            weight.rowBytes, Int32(count), Int32(k), output + firstRow * weight.rows + first, weight.rows)
             }
         }
     }
 
-    /// Whether the int8 kernel uses VNNI's `vpdpbusd` instead of `maddubs` (same results):
-    /// `EMBEDDINGGEMMA_VNNI=1` on a CPU with AVX-512 VNNI or AVX-VNNI. Opt-in because on the one
-    /// VNNI machine measured so far (AMD Zen 5) it is slower: W2 on Q4_0 42–45 ms against 32 ms.
-    static let useVNNI: Bool = {
-        guard getenv("EMBEDDINGGEMMA_VNNI").map({ String(cString: $0) }) == "1" else { return false }
-        return useAVX2Kernels && eg_vnni_available() != 0
-    }()
+    /// The int8 kernels of ``int8Linear(_:rows:weight:into:)``.
+    enum Int8Kernel: Sendable {
+        /// 512-bit `vpdpbusd`, 16-column panels (Intel Cascade Lake and later Xeons, AMD Zen 4 and later).
+        case avx512VNNI
+        /// 256-bit VEX `vpdpbusd`, 8-column panels (Intel Alder Lake and later client cores without AVX-512).
+        case avxVNNI
+    }
 
-    /// Whether short queries on Q8_0/Q4_0 weights quantize their activations to int8 instead of
-    /// decoding the weights to float32 in L1: `EMBEDDINGGEMMA_INT8=1` turns it on (on the Zen 1
-    /// machine, without VNNI, it is slower: 65–70 ms against 50 ms for W2).
-    static let useInt8Kernel: Bool = getenv("EMBEDDINGGEMMA_INT8").map { String(cString: $0) } == "1"
+    /// The int8 kernel that Q8_0/Q4_0 products with ``ActivationCoding/int8WhereFaster`` use on this
+    /// CPU — chosen by its features: AVX-512 VNNI, else AVX-VNNI; nil without VNNI (the Zen 1 class,
+    /// where the byte products of plain AVX2 measured slower than widening to float32), and when
+    /// `EMBEDDINGGEMMA_DISABLE_INT8=1`. `EMBEDDINGGEMMA_DISABLE_AVX512=1` leaves the AVX-VNNI kernel.
+    static let int8Kernel: Int8Kernel? = {
+        if getenv("EMBEDDINGGEMMA_DISABLE_INT8").map({ String(cString: $0) }) == "1" { return nil }
+        if useAVX512Kernels, eg_vnni_available() == 2 { return .avx512VNNI }
+        if useAVX2Kernels, eg_avxvnni_available() != 0 { return .avxVNNI }
+        return nil
+    }()
 
     /// Input rows per call of the AVX2 kernels: every weight panel passes over all of a call's rows,
     /// so they should stay in the last-level cache (256 rows of 768 floats are 768 KB).

@@ -72,7 +72,7 @@ struct EmbeddingHead: Sendable {
                 next.withUnsafeMutableBufferPointer { output in
                     guard let ip = input.baseAddress, let op = output.baseAddress else { return }
                     statistics?.recordHead(index, input: ip, rows: count, width: layer.inFeatures)
-                    Matmul.linear(ip, rows: count, weight: layer.weight, into: op, scratch: scratch)
+                    Matmul.linear(ip, rows: count, weight: layer.weight, into: op, scratch: scratch, activations: .int8WhereFaster)
                 }
             }
             if let bias = layer.bias {

@@ -117,7 +117,7 @@ struct GemmaEncoder: Sendable {
             }
         }
 
-        let step = GemmaLayerStep(config: config, work: work, rows: n, statistics: statistics)
+        let step = GemmaLayerStep(config: config, work: work, rows: n, statistics: statistics, activations: .int8WhereFaster)
         for (index, layer) in layers.prefix(min(layerCount ?? layers.count, layers.count)).enumerated() {
             step.beforeAttention(layer, index: index, rotary: layer.isFullAttention ? globalRotary : localRotary)
             attendAll(q: work.query, k: work.key, v: work.value, out: work.attention, starts: starts, lengths: lengths,

@@ -13,6 +13,9 @@ struct GemmaLayerStep {
     let rows: Int
     /// When set, the input of every product is recorded (calibration statistics).
     var statistics: ActivationStatistics?
+    /// How products with Q8_0/Q4_0 weights take their inputs: the encoder lets them go int8 where
+    /// that is faster, the decoder keeps them float32.
+    var activations: Matmul.ActivationCoding
 
     /// Input norm, projections, query/key norms and RoPE (at `work.positions`) of `layer`: leaves
     /// the queries, keys and values of every token in `work.query`, `work.key` and `work.value`.
@@ -27,9 +30,9 @@ struct GemmaLayerStep {
                             scale: layer.inputNorm.pointer, eps: eps)
         }
         statistics?.record(layer: index, site: .attentionInput, input: np, rows: n)
-        Matmul.linear(np, rows: n, weight: layer.query, into: qp, scratch: scratch)
-        Matmul.linear(np, rows: n, weight: layer.key, into: kp, scratch: scratch)
-        Matmul.linear(np, rows: n, weight: layer.value, into: vp, scratch: scratch)
+        Matmul.linear(np, rows: n, weight: layer.query, into: qp, scratch: scratch, activations: activations)
+        Matmul.linear(np, rows: n, weight: layer.key, into: kp, scratch: scratch, activations: activations)
+        Matmul.linear(np, rows: n, weight: layer.value, into: vp, scratch: scratch, activations: activations)
         Parallel.forEachChunk(n, grain: 32) { r in
             let lo = r.lowerBound
             Kernels.rmsNorm(qp + lo * qWidth, into: qp + lo * qWidth, rows: r.count * heads, width: hd,
@@ -50,7 +53,7 @@ struct GemmaLayerStep {
         let xp = work.hidden, np = work.normed, ap = work.attention, gp = work.gate, upp = work.up
         let scratch = work.weightScratch
         statistics?.record(layer: index, site: .attentionOutput, input: ap, rows: n)
-        Matmul.linear(ap, rows: n, weight: layer.output, into: np, scratch: scratch)
+        Matmul.linear(ap, rows: n, weight: layer.output, into: np, scratch: scratch, activations: activations)
         Parallel.forEachChunk(n, grain: 32) { r in
             Kernels.rmsNorm(np + r.lowerBound * h, into: xp + r.lowerBound * h, rows: r.count, width: h,
                             scale: layer.postAttentionNorm.pointer, eps: eps, accumulate: true)
@@ -58,13 +61,13 @@ struct GemmaLayerStep {
                             scale: layer.preFeedforwardNorm.pointer, eps: eps)
         }
         statistics?.record(layer: index, site: .feedForwardInput, input: np, rows: n)
-        Matmul.linear(np, rows: n, weight: layer.gate, into: gp, scratch: scratch)
-        Matmul.linear(np, rows: n, weight: layer.up, into: upp, scratch: scratch)
+        Matmul.linear(np, rows: n, weight: layer.gate, into: gp, scratch: scratch, activations: activations)
+        Matmul.linear(np, rows: n, weight: layer.up, into: upp, scratch: scratch, activations: activations)
         Parallel.forEachChunk(n, grain: 16) { r in
             Kernels.geluMultiply(gp + r.lowerBound * inter, upp + r.lowerBound * inter, count: r.count * inter)
         }
         statistics?.record(layer: index, site: .feedForwardHidden, input: gp, rows: n)
-        Matmul.linear(gp, rows: n, weight: layer.down, into: np, scratch: scratch)
+        Matmul.linear(gp, rows: n, weight: layer.down, into: np, scratch: scratch, activations: activations)
         Parallel.forEachChunk(n, grain: 32) { r in
             Kernels.rmsNorm(np + r.lowerBound * h, into: xp + r.lowerBound * h, rows: r.count, width: h,
                             scale: layer.postFeedforwardNorm.pointer, eps: eps, accumulate: true)

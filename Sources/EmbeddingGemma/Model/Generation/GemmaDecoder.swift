@@ -71,7 +71,7 @@ struct GemmaDecoder: Sendable {
             for i in 0..<h { xp[t * h + i] *= scale }
         }
 
-        let step = GemmaLayerStep(config: config, work: work, rows: n, statistics: nil)
+        let step = GemmaLayerStep(config: config, work: work, rows: n, statistics: nil, activations: .float32)
         for (index, layer) in layers.enumerated() {
             step.beforeAttention(layer, index: index, rotary: layer.isFullAttention ? globalRotary : localRotary)
             // The oldest position the first new token sees (all of them on global layers).

@@ -1,0 +1,284 @@
+#include "CEmbeddingGemmaKernels.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "int8_layout.h"
+
+/* The portable reference (eg_quantize_int8_reference, eg_gemm_int8_reference) and the AVX-512 VNNI
+   kernel with 16-column panels; the AVX-VNNI kernel is in int8_avxvnni.c. */
+
+long eg_int8_row_bytes(int k) { return ((long)k + (long)(k / 32) * 8 + 63) / 64 * 64; }
+
+/* The block of 32 activations at v: scale d = max|v| / 127, codes q = v / d rounded to nearest
+   even (lrintf in the default rounding mode, as the vector conversion does). */
+static void quantize_block(const float *v, int offset, int8_t *q, float *d, int32_t *correction) {
+    float amax = 0;
+    for (int t = 0; t < 32; t++) amax = fmaxf(amax, fabsf(v[t]));
+    const float scale = amax / 127.0f;
+    const float inverse = scale != 0 ? 1.0f / scale : 0.0f;
+    int sum = 0;
+    for (int t = 0; t < 32; t++) {
+        q[t] = (int8_t)lrintf(v[t] * inverse);
+        sum += q[t];
+    }
+    *d = scale;
+    *correction = -offset * sum;
+}
+
+/* The unsigned code of value t (0 ..< 32) of a Q8_0 or Q4_0 block. */
+static int weight_code(const uint8_t *block, int weight_type, int t) {
+    if (weight_type == 8) return (int8_t)block[2 + t] + 128;
+    return t < 16 ? block[2 + t] & 0x0F : block[2 + t - 16] >> 4;
+}
+
+static float half_to_float(const uint8_t *p) {
+    const uint16_t h = (uint16_t)(p[0] | p[1] << 8);
+    const uint32_t sign = (uint32_t)(h >> 15) << 31, exponent = (h >> 10) & 0x1F, mantissa = h & 0x3FF;
+    uint32_t bits;
+    if (exponent == 0x1F) {
+        bits = sign | 0x7F800000u | mantissa << 13;
+    } else if (exponent != 0) {
+        bits = sign | (exponent + 112) << 23 | mantissa << 13;
+    } else if (mantissa == 0) {
+        bits = sign;
+    } else {
+        float f = (float)mantissa * (1.0f / 16777216.0f); /* 2^-24 */
+        memcpy(&bits, &f, 4);
+        bits |= sign;
+    }
+    float out;
+    memcpy(&out, &bits, 4);
+    return out;
+}
+
+void eg_quantize_int8_reference(const float *x, long ldx, int m, int k, int weight_type, void *out) {
+    const int nb = k / 32, offset = eg_int8_code_offset(weight_type);
+    const long row_bytes = eg_int8_row_bytes(k);
+    for (int i = 0; i < m; i++) {
+        int8_t *q = (int8_t *)out + i * row_bytes;
+        float *d = (float *)(q + k);
+        int32_t *correction = (int32_t *)(d + nb);
+        for (int b = 0; b < nb; b++) quantize_block(x + i * ldx + b * 32, offset, q + b * 32, d + b, correction + b);
+    }
+}
+
+int eg_gemm_int8_reference(const void *xq, int m, const void *w, int weight_type, long row_bytes, int n, int k, float *y, long ldy) {
+    if (!eg_int8_supported(weight_type, k)) return 0;
+    const int nb = k / 32, block_bytes = weight_type == 8 ? 34 : 18;
+    const long x_bytes = eg_int8_row_bytes(k);
+    for (int i = 0; i < m; i++) {
+        const int8_t *q = (const int8_t *)xq + i * x_bytes;
+        const float *d = (const float *)(q + k);
+        const int32_t *correction = (const int32_t *)(d + nb);
+        for (int j = 0; j < n; j++) {
+            const uint8_t *row = (const uint8_t *)w + j * row_bytes;
+            float acc = 0;
+            for (int b = 0; b < nb; b++) {
+                const uint8_t *block = row + b * block_bytes;
+                int32_t sum = correction[b];
+                for (int t = 0; t < 32; t++) sum += weight_code(block, weight_type, t) * q[b * 32 + t];
+                acc = fmaf((float)sum, half_to_float(block) * d[b], acc);
+            }
+            y[i * ldy + j] = acc;
+        }
+    }
+    return 1;
+}
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <cpuid.h>
+#include <immintrin.h>
+
+int eg_vnni_available(void) {
+    if (!eg_avx2_fma_available()) return 0;
+    unsigned int a, b, c, d;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    const int avx512_vnni = eg_avx512_available() && ((c >> 11) & 1) && ((b >> 31) & 1) && ((b >> 30) & 1); /* VNNI, VL, BW */
+    if (avx512_vnni) return 2;
+    return eg_avxvnni_available();
+}
+
+int eg_avxvnni_available(void) {
+    if (!eg_avx2_fma_available()) return 0;
+    unsigned int a, b, c, d;
+    if (!__get_cpuid_count(7, 1, &a, &b, &c, &d)) return 0;
+    return (a >> 4) & 1; /* AVX-VNNI */
+}
+
+#define EG_VNNI512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,f16c")))
+
+/* eg_quantize_int8_reference with 16-lane vectors: the same operations in the same order, so the same bytes. */
+EG_VNNI512 static void quantize_avx512(const float *x, long ldx, int m, int k, int weight_type, void *out) {
+    const int nb = k / 32, offset = eg_int8_code_offset(weight_type);
+    const long row_bytes = eg_int8_row_bytes(k);
+    for (int i = 0; i < m; i++) {
+        int8_t *q = (int8_t *)out + i * row_bytes;
+        float *d = (float *)(q + k);
+        int32_t *correction = (int32_t *)(d + nb);
+        for (int b = 0; b < nb; b++) {
+            const float *v = x + i * ldx + b * 32;
+            const __m512 v0 = _mm512_loadu_ps(v), v1 = _mm512_loadu_ps(v + 16);
+            const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
+            const float scale = amax / 127.0f;
+            const __m512 inverse = _mm512_set1_ps(scale != 0 ? 1.0f / scale : 0.0f);
+            const __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(v0, inverse)), q1 = _mm512_cvtps_epi32(_mm512_mul_ps(v1, inverse));
+            _mm_storeu_si128((__m128i *)(q + b * 32), _mm512_cvtsepi32_epi8(q0));
+            _mm_storeu_si128((__m128i *)(q + b * 32 + 16), _mm512_cvtsepi32_epi8(q1));
+            d[b] = scale;
+            correction[b] = -offset * _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+        }
+    }
+}
+
+/* A panel: the weights of 16 output columns, block by block. Each block takes 512 bytes of
+   unsigned codes — 8 vectors, vector g holding values 4g ..< 4g + 4 of the 16 columns, 4 bytes a
+   column, so one vpdpbusd with 4 broadcast activation bytes adds 4 products to each column's
+   sum — then the 16 columns' float scales. */
+#define PANEL_COLUMNS 16
+#define PANEL_BLOCK_BYTES (512 + 64)
+
+/* Vector r holds the 32 codes of column r in lanes 0-7 and of column r + 8 in lanes 8-15 (as
+   dwords of 4 bytes); three rounds of two-register permutes turn that into vector g holding dword
+   g of every column in lanes 0-15. Round s exchanges bit s of the register number with bit s of
+   the lane number. */
+static const int32_t transpose_index[3][2][16] = {
+    {{0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30}, {1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31}},
+    {{0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29}, {2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31}},
+    {{0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27}, {4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31}},
+};
+
+EG_VNNI512 static inline void transpose_16x8(__m512i v[8]) {
+    for (int s = 0; s < 3; s++) {
+        /* lane l of the low result: bit s of l picks the register, the lane is l with bit s cleared
+           (set, for the high result) */
+        const __m512i lo = _mm512_loadu_si512(transpose_index[s][0]), hi = _mm512_loadu_si512(transpose_index[s][1]);
+        for (int a = 0; a < 8; a++) {
+            if (a & (1 << s)) continue;
+            const __m512i first = v[a], second = v[a | 1 << s];
+            v[a] = _mm512_permutex2var_epi32(first, lo, second);
+            v[a | 1 << s] = _mm512_permutex2var_epi32(first, hi, second);
+        }
+    }
+}
+
+/* Packs `columns` (<= 16) weight rows, `row_bytes` apart, into a panel of nb blocks; missing
+   columns get zero codes and scales. The rows are first decoded one after another into `codes`
+   ([16][k] bytes), so memory is read as 16 sequential streams one at a time (reading the 16 rows
+   side by side, block by block, ran at a third of the speed on a Zen 5), then transposed block by block. */
+EG_VNNI512 static void pack_panel(const uint8_t *w, int weight_type, long row_bytes, int columns, int nb, uint8_t *codes, uint8_t *panel) {
+    const int block_bytes = weight_type == 8 ? 34 : 18, k = nb * 32;
+    _Alignas(64) uint16_t halves[PANEL_COLUMNS][EG_QUANTIZED_MAX_K / 32];
+    for (int r = 0; r < PANEL_COLUMNS; r++) {
+        uint8_t *out = codes + (long)r * k;
+        if (r >= columns) {
+            memset(out, 0, (size_t)k);
+            for (int b = 0; b < nb; b++) halves[r][b] = 0;
+            continue;
+        }
+        const uint8_t *row = w + r * row_bytes;
+        for (int b = 0; b < nb; b++) {
+            const uint8_t *block = row + b * block_bytes;
+            _mm_prefetch((const char *)block + EG_INT8_PREFETCH, _MM_HINT_T0);
+            _mm256_storeu_si256((__m256i *)(out + b * 32), eg_int8_block_codes(block, weight_type));
+            halves[r][b] = (uint16_t)(block[0] | block[1] << 8);
+        }
+    }
+    for (int b = 0; b < nb; b++) {
+        uint8_t *out = panel + (long)b * PANEL_BLOCK_BYTES;
+        __m512i v[8];
+        for (int r = 0; r < 8; r++) {
+            const __m256i lo = _mm256_loadu_si256((const __m256i *)(codes + (long)r * k + b * 32));
+            const __m256i hi = _mm256_loadu_si256((const __m256i *)(codes + (long)(r + 8) * k + b * 32));
+            v[r] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+        }
+        transpose_16x8(v);
+        for (int g = 0; g < 8; g++) _mm512_store_si512((__m512i *)(out + g * 64), v[g]);
+        uint16_t scale_bits[PANEL_COLUMNS];
+        for (int r = 0; r < PANEL_COLUMNS; r++) scale_bits[r] = halves[r][b];
+        _mm512_store_ps((float *)(out + 512), _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)scale_bits)));
+    }
+}
+
+/* ROWS activation rows against one panel: per block, each row's integer sums start at its
+   correction, take 8 vpdpbusd (the codes of 16 columns against 4 broadcast activation bytes) and
+   are added to the float sums as fma(float(sum), scale_w * scale_x, acc) — the order of
+   eg_gemm_int8_reference, so the results are the same floats. */
+#define TILE(ROWS)                                                                                             \
+EG_VNNI512 static void tile##ROWS(const uint8_t *panel, int nb, const int8_t *x, long x_bytes, int k, float *y, \
+                                  long ldy, __mmask16 mask) {                                                  \
+    __m512 acc[ROWS];                                                                                          \
+    for (int r = 0; r < ROWS; r++) acc[r] = _mm512_setzero_ps();                                               \
+    const float *d = (const float *)(x + k);                                                                   \
+    const int32_t *correction = (const int32_t *)(d + nb);                                                     \
+    for (int b = 0; b < nb; b++) {                                                                             \
+        const uint8_t *block = panel + (long)b * PANEL_BLOCK_BYTES;                                            \
+        __m512i sum[ROWS];                                                                                     \
+        for (int r = 0; r < ROWS; r++) sum[r] = _mm512_set1_epi32(*(const int32_t *)((const uint8_t *)correction + r * x_bytes + b * 4)); \
+        for (int g = 0; g < 8; g++) {                                                                          \
+            const __m512i codes = _mm512_load_si512((const __m512i *)(block + g * 64));                        \
+            for (int r = 0; r < ROWS; r++) {                                                                   \
+                int32_t bytes;                                                                                 \
+                memcpy(&bytes, x + r * x_bytes + b * 32 + g * 4, 4);                                          \
+                sum[r] = _mm512_dpbusd_epi32(sum[r], codes, _mm512_set1_epi32(bytes));                         \
+            }                                                                                                  \
+        }                                                                                                      \
+        const __m512 scales = _mm512_load_ps((const float *)(block + 512));                                   \
+        for (int r = 0; r < ROWS; r++) {                                                                       \
+            const float dx = *(const float *)((const uint8_t *)d + r * x_bytes + b * 4);                       \
+            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[r]), _mm512_mul_ps(scales, _mm512_set1_ps(dx)), acc[r]); \
+        }                                                                                                      \
+    }                                                                                                          \
+    for (int r = 0; r < ROWS; r++) _mm512_mask_storeu_ps(y + r * ldy, mask, acc[r]);                           \
+}
+
+TILE(8)
+TILE(4)
+TILE(2)
+TILE(1)
+
+EG_VNNI512 static void gemm_avx512vnni(const void *xq, int m, const void *w, int weight_type, long row_bytes, int n, int k, float *y,
+                                       long ldy) {
+    const int nb = k / 32;
+    const long x_bytes = eg_int8_row_bytes(k);
+    _Alignas(64) uint8_t panel[(EG_QUANTIZED_MAX_K / 32) * PANEL_BLOCK_BYTES];
+    _Alignas(64) uint8_t codes[PANEL_COLUMNS * EG_QUANTIZED_MAX_K];
+    for (int j = 0; j < n; j += PANEL_COLUMNS) {
+        const int columns = n - j < PANEL_COLUMNS ? n - j : PANEL_COLUMNS;
+        pack_panel((const uint8_t *)w + j * row_bytes, weight_type, row_bytes, columns, nb, codes, panel);
+        const __mmask16 mask = (__mmask16)((1u << columns) - 1);
+        int i = 0;
+        for (; i + 8 <= m; i += 8) tile8(panel, nb, (const int8_t *)xq + i * x_bytes, x_bytes, k, y + i * ldy + j, ldy, mask);
+        if (i + 4 <= m) { tile4(panel, nb, (const int8_t *)xq + i * x_bytes, x_bytes, k, y + i * ldy + j, ldy, mask); i += 4; }
+        if (i + 2 <= m) { tile2(panel, nb, (const int8_t *)xq + i * x_bytes, x_bytes, k, y + i * ldy + j, ldy, mask); i += 2; }
+        if (i < m) tile1(panel, nb, (const int8_t *)xq + i * x_bytes, x_bytes, k, y + i * ldy + j, ldy, mask);
+    }
+}
+
+void eg_quantize_int8_avx512vnni(const float *x, long ldx, int m, int k, int weight_type, void *out) {
+    quantize_avx512(x, ldx, m, k, weight_type, out);
+}
+
+int eg_gemm_int8_avx512vnni(const void *xq, int m, const void *w, int weight_type, long row_bytes, int n, int k, float *y, long ldy) {
+    if (!eg_int8_supported(weight_type, k)) return 0;
+    gemm_avx512vnni(xq, m, w, weight_type, row_bytes, n, k, y, ldy);
+    return 1;
+}
+
+#else
+
+int eg_vnni_available(void) { return 0; }
+
+int eg_avxvnni_available(void) { return 0; }
+
+void eg_quantize_int8_avx512vnni(const float *x, long ldx, int m, int k, int weight_type, void *out) {
+    (void)x; (void)ldx; (void)m; (void)k; (void)weight_type; (void)out;
+}
+
+int eg_gemm_int8_avx512vnni(const void *xq, int m, const void *w, int weight_type, long row_bytes, int n, int k, float *y, long ldy) {
+    (void)xq; (void)m; (void)w; (void)weight_type; (void)row_bytes; (void)n; (void)k; (void)y; (void)ldy;
+    return 0;
+}
+
+#endif
