@@ -23,6 +23,13 @@ int eg_avx512_available(void);
 /// blocking). Requires eg_avx512_available() and k % 16 == 0.
 void eg_gemm_nt_avx512(const float *x, long ldx, int m, const float *w, long ldw, int n, int k, float *y, long ldy);
 
+/// eg_gemm_nt_avx512 for many input rows: weight rows packed 32 at a time, 256 of depth at a time, into a
+/// k-major, 64-byte aligned panel on the stack (one transpose per panel, shared by all m rows), then
+/// register tiles of 12 input rows x 32 weight rows of outer products (no horizontal sums, no loads across
+/// cache lines). Each output is summed over p in order with FMAs. Requires eg_avx512_available(); returns 0
+/// (and writes nothing) unless k is a positive multiple of 16.
+int eg_gemm_packed_avx512(const float *x, long ldx, int m, const float *w, long ldw, int n, int k, float *y, long ldy);
+
 /// eg_gemm_quantized_avx2 with the AVX-512F blocks of eg_gemm_nt_avx512 (the decoding stays AVX2).
 /// Requires eg_avx512_available(), k % 32 == 0 and k <= EG_QUANTIZED_MAX_K.
 void eg_gemm_quantized_avx512(const float *x, int m, const void *w, int weight_type, int n, int k, float *y, long ldy);

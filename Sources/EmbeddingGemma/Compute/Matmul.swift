@@ -67,7 +67,7 @@ enum Matmul {
 
     /// The name of the kernel each kind of product runs on this CPU, for `bench`.
     static var kernelDescription: String {
-        let large = !kernelTakesLargeProducts ? "BLAS" : useAVX512Kernels ? "AVX-512 kernel (BLAS runs narrower kernels here)"
+        let large = !kernelTakesLargeProducts ? "BLAS" : useAVX512Kernels ? "AVX-512 packed kernel (BLAS runs narrower kernels here)"
             : "AVX2 kernel (BLAS runs generic kernels here)"
         let small = useAVX512Kernels ? "AVX-512 kernel" : useAVX2Kernels ? "AVX2 kernel" : "BLAS"
         let quantized = useAVX512Kernels ? "AVX2 decode + AVX-512 kernel" : useAVX2Kernels ? "AVX2 decode + AVX2 kernel" : "decode + BLAS"
@@ -83,12 +83,19 @@ enum Matmul {
             + "Q8_0/Q4_0 in the embedding model: \(int8); ≤ \(streamedRows) rows (generated tokens) on Q8_0/Q4_0/Q5_0/Q4_K/Q6_K: \(few)"
     }
 
+    /// Fewest input rows that take the packed AVX-512 kernel (`eg_gemm_packed_avx512`) rather than the
+    /// 4 × 6 dot-product blocks: below this, transposing each 32-row weight panel costs more than the
+    /// packed tiles save.
+    static let packedKernelRows = 48
+
     /// `y[i·ldy + j] = x[i] · w[j]` on one thread with the widest kernel this CPU runs for depth `k`
     /// (AVX-512 when `k` is a multiple of 16, else AVX2; `k` must be a multiple of 8).
     @inline(__always)
     static func kernelProduct(_ x: UnsafePointer<Float>, ldx: Int, m: Int, _ w: UnsafePointer<Float>, ldw: Int, n: Int, k: Int,
                               into y: UnsafeMutablePointer<Float>, ldy: Int) {
         if useAVX512Kernels, k % 16 == 0 {
+            // Many rows: the packed outer-product kernel (its panel transpose is shared by every row).
+            if m >= packedKernelRows, eg_gemm_packed_avx512(x, ldx, Int32(m), w, ldw, Int32(n), Int32(k), y, ldy) != 0 { return }
             eg_gemm_nt_avx512(x, ldx, Int32(m), w, ldw, Int32(n), Int32(k), y, ldy)
         } else {
             eg_gemm_nt_avx2(x, ldx, Int32(m), w, ldw, Int32(n), Int32(k), y, ldy)
