@@ -87,23 +87,9 @@ EG_AVXVNNI static inline void transpose_8x8(__m256i v[8]) {
    columns: zero codes and scales); rows are decoded one after another into `codes` first, as the
    AVX-512 packer does. */
 EG_AVXVNNI static void pack_panel(const uint8_t *w, int weight_type, long row_bytes, int columns, int nb, uint8_t *codes, uint8_t *panel) {
-    const int block_bytes = weight_type == 8 ? 34 : 18, k = nb * 32;
+    const int k = nb * 32;
     uint16_t halves[COLUMNS][EG_QUANTIZED_MAX_K / 32];
-    for (int r = 0; r < COLUMNS; r++) {
-        uint8_t *out = codes + (long)r * k;
-        if (r >= columns) {
-            memset(out, 0, (size_t)k);
-            for (int b = 0; b < nb; b++) halves[r][b] = 0;
-            continue;
-        }
-        const uint8_t *row = w + r * row_bytes;
-        for (int b = 0; b < nb; b++) {
-            const uint8_t *block = row + b * block_bytes;
-            _mm_prefetch((const char *)block + EG_INT8_PREFETCH, _MM_HINT_T0);
-            _mm256_storeu_si256((__m256i *)(out + b * 32), eg_int8_block_codes(block, weight_type));
-            halves[r][b] = (uint16_t)(block[0] | block[1] << 8);
-        }
-    }
+    eg_int8_decode_rows(w, weight_type, row_bytes, columns, COLUMNS, nb, codes, &halves[0][0]);
     for (int b = 0; b < nb; b++) {
         uint8_t *out = panel + (long)b * BLOCK_BYTES;
         __m256i v[8];

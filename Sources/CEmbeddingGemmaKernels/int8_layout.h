@@ -19,6 +19,7 @@
 
 #include "CEmbeddingGemmaKernels.h"
 #include <stdint.h>
+#include <string.h>
 
 /* What the kernel adds to the weights' codes to make them unsigned. */
 static inline int eg_int8_code_offset(int weight_type) { return weight_type == 8 ? 128 : 8; }
@@ -42,6 +43,32 @@ static inline __m256i eg_int8_block_codes(const uint8_t *block, int weight_type)
     if (weight_type == 8) return _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(block + 2)), _mm256_set1_epi8((char)0x80));
     const __m128i packed = _mm_loadu_si128((const __m128i *)(block + 2));
     return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(packed, 4), packed), _mm256_set1_epi8(0x0F));
+}
+
+/* The first step of packing a panel of `panel_columns` weight rows: rows decoded one after another
+   into `codes` ([panel_columns][nb * 32] unsigned codes) and their float16 scale bits into `halves`
+   ([panel_columns][EG_QUANTIZED_MAX_K / 32]); rows past `columns` get zero codes and scales. Memory is
+   read as one sequential stream (the panel's rows are contiguous), prefetched ahead. */
+__attribute__((target("avx2")))
+static inline void eg_int8_decode_rows(const uint8_t *w, int weight_type, long row_bytes, int columns, int panel_columns, int nb,
+                                       uint8_t *codes, uint16_t *halves) {
+    const int block_bytes = weight_type == 8 ? 34 : 18, k = nb * 32;
+    for (int r = 0; r < panel_columns; r++) {
+        uint8_t *out = codes + (long)r * k;
+        uint16_t *scale_bits = halves + r * (EG_QUANTIZED_MAX_K / 32);
+        if (r >= columns) {
+            memset(out, 0, (size_t)k);
+            for (int b = 0; b < nb; b++) scale_bits[b] = 0;
+            continue;
+        }
+        const uint8_t *row = w + r * row_bytes;
+        for (int b = 0; b < nb; b++) {
+            const uint8_t *block = row + b * block_bytes;
+            _mm_prefetch((const char *)block + EG_INT8_PREFETCH, _MM_HINT_T0);
+            _mm256_storeu_si256((__m256i *)(out + b * 32), eg_int8_block_codes(block, weight_type));
+            scale_bits[b] = (uint16_t)(block[0] | block[1] << 8);
+        }
+    }
 }
 #endif
 
