@@ -84,7 +84,7 @@ enum Matmul {
     }
 
     /// Fewest input rows that take the packed AVX-512 kernel (`eg_gemm_packed_avx512`) rather than the
-    /// 4 × 6 dot-product blocks: below this, transposing each 32-row weight panel costs more than the
+    /// 4 × 6 dot-product blocks: below this, transposing each 64-row weight panel costs more than the
     /// packed tiles save.
     static let packedKernelRows = 48
 
