@@ -29,7 +29,7 @@ public struct ChatMessage: Sendable, Hashable, Codable {
     /// <start_of_turn>model
     /// ```
     public static func gemmaPrompt(_ messages: [ChatMessage]) -> String {
-        let system = messages.filter { $0.role == .system }.map { $0.content.trimmedForTurn }.filter { !$0.isEmpty }
+        let system = messages.filter { $0.role == .system }.map { String($0.content.trimmingWhitespace()) }.filter { !$0.isEmpty }
         var prefix = system.isEmpty ? "" : system.joined(separator: "\n\n") + "\n\n"
         var prompt = ""
         let turns = messages.filter { $0.role != .system }
@@ -37,27 +37,28 @@ public struct ChatMessage: Sendable, Hashable, Codable {
             let isLast = offset == turns.count - 1
             switch message.role {
             case .user, .system:
-                prompt += "<start_of_turn>user\n" + prefix + message.content.trimmedForTurn + "<end_of_turn>\n"
+                prompt += "<start_of_turn>user\n" + prefix + String(message.content.trimmingWhitespace()) + "<end_of_turn>\n"
                 prefix = ""
             case .assistant:
-                prompt += "<start_of_turn>model\n" + message.content.trimmedForTurn + (isLast ? "" : "<end_of_turn>\n")
+                prompt += "<start_of_turn>model\n" + String(message.content.trimmingWhitespace()) + (isLast ? "" : "<end_of_turn>\n")
             }
         }
         if !prefix.isEmpty {
             // Only system messages: they form the user turn.
-            prompt += "<start_of_turn>user\n" + prefix.trimmedForTurn + "<end_of_turn>\n"
+            prompt += "<start_of_turn>user\n" + String(prefix.trimmingWhitespace()) + "<end_of_turn>\n"
         }
         if turns.last?.role != .assistant { prompt += "<start_of_turn>model\n" }
         return prompt
     }
 }
 
-extension String {
-    /// The content without surrounding white space (Gemma's template trims each message).
-    var trimmedForTurn: String {
-        var slice = Substring(self)
-        while let first = slice.first, first.isWhitespace { slice = slice.dropFirst() }
-        while let last = slice.last, last.isWhitespace { slice = slice.dropLast() }
-        return String(slice)
+extension StringProtocol {
+    /// The text without leading and trailing white space (`Character.isWhitespace`): Gemma's chat
+    /// template trims each message, and the search layer trims passages, titles and answers the same way.
+    package func trimmingWhitespace() -> SubSequence {
+        guard let first = firstIndex(where: { !$0.isWhitespace }), let last = lastIndex(where: { !$0.isWhitespace }) else {
+            return self[endIndex...]
+        }
+        return self[first...last]
     }
 }

@@ -146,7 +146,7 @@ public struct ChatServerGenerator: AnswerGenerator {
             if let message = object["error"] as? String { return message }
             if let error = object["error"] as? [String: Any], let message = error["message"] as? String { return message }
         }
-        let trimmed = text.trimmingWhitespace
+        let trimmed = String(text.trimmingWhitespace())
         return trimmed.isEmpty ? "(no message)" : String(trimmed.prefix(300))
     }
 }

@@ -32,7 +32,7 @@ public struct GroundedAnswerer: Sendable {
         guard !hits.isEmpty else { throw .noSources(path: index.path) }
         let prompt = GroundedPrompt(question: question, hits: hits, generator: generator, answerTokens: options.maxTokens)
         let generation = try await generator.write(prompt.body, options: options, onText: onText)
-        return GroundedAnswer(text: generation.text.trimmingWhitespace, sources: prompt.sources, prompt: generator.frame(prompt.body),
+        return GroundedAnswer(text: String(generation.text.trimmingWhitespace()), sources: prompt.sources, prompt: generator.frame(prompt.body),
                               generation: generation)
     }
 }
@@ -65,13 +65,4 @@ public struct AnswerSource: Sendable, Hashable, Codable {
     public let title: String?
     /// Whether the passage was shortened to fit the generator's context.
     public let truncated: Bool
-}
-
-extension String {
-    var trimmingWhitespace: String {
-        var slice = Substring(self)
-        while let first = slice.first, first.isWhitespace { slice = slice.dropFirst() }
-        while let last = slice.last, last.isWhitespace { slice = slice.dropLast() }
-        return String(slice)
-    }
 }

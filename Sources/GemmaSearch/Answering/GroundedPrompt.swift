@@ -27,7 +27,7 @@ struct GroundedPrompt {
             // Later sources share what is left evenly with the ones still to come.
             let share = budget / (hits.count - offset)
             guard share > labelTokens + 16 else { break }
-            var passage = hit.text.trimmingWhitespace
+            var passage = String(hit.text.trimmingWhitespace())
             var truncated = false
             let ids = tokenizer.encode(passage, addSpecialTokens: false)
             if ids.count > share - labelTokens {

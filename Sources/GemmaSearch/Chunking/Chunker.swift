@@ -166,13 +166,3 @@ public struct Chunker: Sendable {
         return title.isEmpty ? nil : String(title)
     }
 }
-
-extension Substring {
-    /// The substring without leading and trailing white space.
-    func trimmingWhitespace() -> Substring {
-        guard let first = firstIndex(where: { !$0.isWhitespace }), let last = lastIndex(where: { !$0.isWhitespace }) else {
-            return self[endIndex...]
-        }
-        return self[first...last]
-    }
-}
