@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "half_float.h"
 #include "int8_layout.h"
 
 /* The portable reference (eg_quantize_int8_reference, eg_gemm_int8_reference) and the AVX-512 VNNI
@@ -33,26 +34,6 @@ static int weight_code(const uint8_t *block, int weight_type, int t) {
     return t < 16 ? block[2 + t] & 0x0F : block[2 + t - 16] >> 4;
 }
 
-static float half_to_float(const uint8_t *p) {
-    const uint16_t h = (uint16_t)(p[0] | p[1] << 8);
-    const uint32_t sign = (uint32_t)(h >> 15) << 31, exponent = (h >> 10) & 0x1F, mantissa = h & 0x3FF;
-    uint32_t bits;
-    if (exponent == 0x1F) {
-        bits = sign | 0x7F800000u | mantissa << 13;
-    } else if (exponent != 0) {
-        bits = sign | (exponent + 112) << 23 | mantissa << 13;
-    } else if (mantissa == 0) {
-        bits = sign;
-    } else {
-        float f = (float)mantissa * (1.0f / 16777216.0f); /* 2^-24 */
-        memcpy(&bits, &f, 4);
-        bits |= sign;
-    }
-    float out;
-    memcpy(&out, &bits, 4);
-    return out;
-}
-
 void eg_quantize_int8_reference(const float *x, long ldx, int m, int k, int weight_type, void *out) {
     const int nb = k / 32, offset = eg_int8_code_offset(weight_type);
     const long row_bytes = eg_int8_row_bytes(k);
@@ -79,7 +60,7 @@ int eg_gemm_int8_reference(const void *xq, int m, const void *w, int weight_type
                 const uint8_t *block = row + b * block_bytes;
                 int32_t sum = correction[b];
                 for (int t = 0; t < 32; t++) sum += weight_code(block, weight_type, t) * q[b * 32 + t];
-                acc = fmaf((float)sum, half_to_float(block) * d[b], acc);
+                acc = fmaf((float)sum, eg_half_to_float(block) * d[b], acc);
             }
             y[i * ldy + j] = acc;
         }
@@ -91,13 +72,11 @@ int eg_gemm_int8_reference(const void *xq, int m, const void *w, int weight_type
 #include <cpuid.h>
 #include <immintrin.h>
 
-int eg_vnni_available(void) {
-    if (!eg_avx2_fma_available()) return 0;
+int eg_avx512vnni_available(void) {
+    if (!eg_avx512_available()) return 0;
     unsigned int a, b, c, d;
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
-    const int avx512_vnni = eg_avx512_available() && ((c >> 11) & 1) && ((b >> 31) & 1) && ((b >> 30) & 1); /* VNNI, VL, BW */
-    if (avx512_vnni) return 2;
-    return eg_avxvnni_available();
+    return ((c >> 11) & 1) && ((b >> 31) & 1) && ((b >> 30) & 1); /* AVX512_VNNI, VL, BW */
 }
 
 int eg_avxvnni_available(void) {
@@ -254,7 +233,7 @@ int eg_gemm_int8_avx512vnni(const void *xq, int m, const void *w, int weight_typ
 
 #else
 
-int eg_vnni_available(void) { return 0; }
+int eg_avx512vnni_available(void) { return 0; }
 
 int eg_avxvnni_available(void) { return 0; }
 

@@ -1,14 +1,13 @@
 #include "CEmbeddingGemmaKernels.h"
 
-
 /* Float32 products for many input rows with AVX-512F, as optimised BLAS libraries compute them:
-   the weight rows are packed 32 at a time into a k-major panel (for each depth p, the 32 rows'
-   values side by side, 64-byte aligned), and a register tile of up to 12 input rows x 32 weight
-   rows adds one outer product per depth: two aligned panel loads, one broadcast input value per
-   row, two FMAs per row. No horizontal sums, and no load straddles a cache line, whatever the
+   the weight rows are packed 64 at a time into a k-major panel (for each depth p, the 64 rows'
+   values side by side, 64-byte aligned), and a register tile of up to 6 input rows x 64 weight
+   rows adds one outer product per depth: four aligned panel loads, one broadcast input value per
+   row, four FMAs per row. No horizontal sums, and no load straddles a cache line, whatever the
    alignment of the weights (the float32 tensors of the published safetensors file sit 56 bytes
    past a 64-byte boundary). Packing costs one transpose of the panel, shared by every input row.
-   The depth is taken in chunks of 256, so a packed chunk (32 KB) stays in L1. */
+   The depth is taken in chunks of 128, so a packed chunk (32 KB) stays in L1. */
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>

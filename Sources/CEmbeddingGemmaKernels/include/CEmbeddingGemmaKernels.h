@@ -91,7 +91,7 @@ long eg_int8_row_bytes(int k);
 /// -offset * (sum of q), where offset is what the kernel adds to the weights' codes to make them
 /// unsigned (128 for Q8_0, 8 for Q4_0). `out` holds m * eg_int8_row_bytes(k) bytes, 4-byte aligned.
 /// eg_quantize_int8_reference is the portable loop; eg_quantize_int8_avx512vnni writes the same bytes
-/// with 16-lane vectors and requires eg_vnni_available() == 2.
+/// with 16-lane vectors and requires eg_avx512vnni_available().
 void eg_quantize_int8_reference(const float *x, long ldx, int m, int k, int weight_type, void *out);
 void eg_quantize_int8_avx512vnni(const float *x, long ldx, int m, int k, int weight_type, void *out);
 
@@ -103,7 +103,7 @@ void eg_quantize_int8_avx512vnni(const float *x, long ldx, int m, int k, int wei
 /// it packs 16 weight rows at a time into a panel of unsigned codes (column-interleaved, 4 bytes a
 /// column) and takes 8 vpdpbusd a block for up to 8 activation rows at once. Both return 0 (and
 /// write nothing) unless the type is Q8_0/Q4_0 and k is a positive multiple of 32 up to
-/// EG_QUANTIZED_MAX_K. The _avx512vnni variant requires eg_vnni_available() == 2.
+/// EG_QUANTIZED_MAX_K. The _avx512vnni variant requires eg_avx512vnni_available().
 int eg_gemm_int8_reference(const void *xq, int m, const void *w, int weight_type, long row_bytes, int n, int k, float *y, long ldy);
 int eg_gemm_int8_avx512vnni(const void *xq, int m, const void *w, int weight_type, long row_bytes, int n, int k, float *y, long ldy);
 
@@ -115,9 +115,9 @@ int eg_gemm_int8_avxvnni(const void *xq, int m, const void *w, int weight_type, 
 /// 1 when this CPU runs the AVX-VNNI kernels (eg_avx2_fma_available() and AVX-VNNI), else 0.
 int eg_avxvnni_available(void);
 
-/// 2 when this CPU has AVX-512 VNNI with AVX-512BW and VL (eg_avx512_available() too), 1 when it
-/// has AVX-VNNI (VEX-encoded, 256-bit) only, else 0: the byte dot product (vpdpbusd) of the int8 kernels.
-int eg_vnni_available(void);
+/// 1 when this CPU runs the AVX-512 VNNI kernels (eg_avx512_available(), AVX512_VNNI, AVX512BW and
+/// AVX512VL: the 512-bit byte dot product vpdpbusd), else 0.
+int eg_avx512vnni_available(void);
 
 /// Peak-throughput probes: `steps` rounds of 16 independent float32 multiply-adds on 8 (AVX2+FMA)
 /// or 16 (AVX-512F) lanes, so 256 or 512 floating-point operations a step. Require

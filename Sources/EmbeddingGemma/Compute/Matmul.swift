@@ -401,7 +401,7 @@ enum Matmul {
     /// `EMBEDDINGGEMMA_DISABLE_INT8=1`. `EMBEDDINGGEMMA_DISABLE_AVX512=1` leaves the AVX-VNNI kernel.
     static let int8Kernel: Int8Kernel? = {
         if getenv("EMBEDDINGGEMMA_DISABLE_INT8").map({ String(cString: $0) }) == "1" { return nil }
-        if useAVX512Kernels, eg_vnni_available() == 2 { return .avx512VNNI }
+        if useAVX512Kernels, eg_avx512vnni_available() != 0 { return .avx512VNNI }
         if useAVX2Kernels, eg_avxvnni_available() != 0 { return .avxVNNI }
         return nil
     }()
