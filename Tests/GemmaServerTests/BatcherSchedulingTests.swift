@@ -64,7 +64,10 @@ struct BatcherSchedulingTests {
     func documentPasses() async throws {
         let documents = (1...8).map { ("doc\($0)", ["abc def \($0)"], 50) }
         // 60 tokens each with the per-input allowance: 4 per 256-token document pass, 1 per 64-token pass.
-        let configuration = EmbeddingBatcher.Configuration(tokensPerPass: 64, maxWait: .zero, shortInputTokens: 16, documentPassTokens: 256)
+        // The quiet period is far longer than the test, so passes after the query keep the query budget
+        // however slowly a loaded machine runs them (with 2 s, a pass that took that long went large).
+        let configuration = EmbeddingBatcher.Configuration(tokensPerPass: 64, maxWait: .zero, shortInputTokens: 16, documentPassTokens: 256,
+                                                           queryQuietPeriod: .seconds(600))
         let alone = try await Self.passes(documents, configuration: configuration)
         #expect(alone == 2, "8 documents in 2 passes of 4")
         let mixed = try await Self.passes(documents + [("query", ["abc"], 2)], configuration: configuration)

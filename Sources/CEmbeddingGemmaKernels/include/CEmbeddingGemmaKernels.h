@@ -1,6 +1,8 @@
 #ifndef CEMBEDDINGGEMMA_KERNELS_H
 #define CEMBEDDINGGEMMA_KERNELS_H
 
+#include <stdint.h>
+
 /// CPU-feature-dispatched kernels that Swift cannot express: Swift code on x86-64 is compiled
 /// for baseline SSE2, and only C can compile one function for AVX2+FMA and pick it at run time.
 
@@ -23,9 +25,9 @@ int eg_avx512_available(void);
 /// blocking). Requires eg_avx512_available() and k % 16 == 0.
 void eg_gemm_nt_avx512(const float *x, long ldx, int m, const float *w, long ldw, int n, int k, float *y, long ldy);
 
-/// eg_gemm_nt_avx512 for many input rows: weight rows packed 32 at a time, 256 of depth at a time, into a
-/// k-major, 64-byte aligned panel on the stack (one transpose per panel, shared by all m rows), then
-/// register tiles of 12 input rows x 32 weight rows of outer products (no horizontal sums, no loads across
+/// eg_gemm_nt_avx512 for many input rows: weight rows packed 64 at a time, 128 of depth at a time, into a
+/// k-major, 64-byte aligned 32 KB panel on the stack (16 x 16 transposes, shared by all m rows), then
+/// register tiles of 6 input rows x 64 weight rows of outer products (no horizontal sums, no loads across
 /// cache lines). Each output is summed over p in order with FMAs. Requires eg_avx512_available(); returns 0
 /// (and writes nothing) unless k is a positive multiple of 16.
 int eg_gemm_packed_avx512(const float *x, long ldx, int m, const float *w, long ldw, int n, int k, float *y, long ldy);
@@ -124,6 +126,27 @@ int eg_avx512vnni_available(void);
 /// eg_avx2_fma_available() / eg_avx512_available(); the return value only keeps the work alive.
 float eg_fma_probe_avx2(long steps);
 float eg_fma_probe_avx512(long steps);
+
+/// The element-wise and row-wise steps of a Gemma layer, 8 (AVX2+FMA, _avx2) or 16 (AVX-512F, _avx512)
+/// lanes at a time; the formulas of Swift's portable Kernels, with fused multiply-adds, e^x to about
+/// 2 ulp. Defined on x86-64 only; require eg_avx2_fma_available() / eg_avx512_available().
+/// gate[i] = gelu_tanh(gate[i]) * up[i] for i < count.
+void eg_gelu_multiply_avx2(float *gate, const float *up, long count);
+void eg_gelu_multiply_avx512(float *gate, const float *up, long count);
+/// Softmax of row[lower..<upper] in place; the rest of row[0..<count] is set to zero.
+void eg_softmax_avx2(float *row, long count, long lower, long upper);
+void eg_softmax_avx512(float *row, long count, long lower, long upper);
+/// Each of `rows` rows of `width` values: t = x * rsqrt(mean(x^2) + eps) * scale, written to y (which
+/// may alias x) or added to it when `accumulate` is non-zero.
+void eg_rms_norm_avx2(const float *x, float *y, long rows, long width, const float *scale, float eps, int accumulate);
+void eg_rms_norm_avx512(const float *x, float *y, long rows, long width, const float *scale, float eps, int accumulate);
+/// Rotary position embedding in place on `heads` heads of `head_dim` values per row (pairs i and
+/// i + head_dim/2); row r at positions[r], whose head_dim/2 cosines and sines start at
+/// cos_table/sin_table + positions[r] * head_dim/2.
+void eg_rope_avx2(float *x, long rows, int heads, int head_dim, long row_stride, const int32_t *positions,
+                  const float *cos_table, const float *sin_table);
+void eg_rope_avx512(float *x, long rows, int heads, int head_dim, long row_stride, const int32_t *positions,
+                    const float *cos_table, const float *sin_table);
 
 /// A task of eg_pool_run: called once for each index in 0 ..< count.
 typedef void (*eg_pool_task)(void *context, int index);

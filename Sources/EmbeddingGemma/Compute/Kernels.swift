@@ -1,3 +1,5 @@
+import CEmbeddingGemmaKernels
+
 /// The element-wise and row-wise steps of the encoder, over raw float32 buffers.
 ///
 /// Each kernel works on a contiguous block of rows; callers split large batches across threads
@@ -5,7 +7,29 @@
 /// target (SSE2 on x86-64, NEON on arm64) without platform flags: no calls inside loops, explicit
 /// SIMD accumulators for reductions, and an `exp` built from arithmetic and bit operations.
 /// Arithmetic follows the reference's float32 formulas (RMSNorm: `x · rsqrt(mean(x²) + eps) · (1 + w)`).
+///
+/// On x86-64 CPUs with AVX2 or AVX-512 the RMSNorm, RoPE, softmax and GELU steps run the C kernel
+/// target's loops instead (`eg_rms_norm_avx512` and kin: the same formulas, 8 or 16 lanes and fused
+/// multiply-adds), chosen like the products (``Matmul/useAVX512Kernels``); `lanes` selects one for tests.
 enum Kernels {
+    /// Which loops run the element-wise steps.
+    enum Lanes: Sendable, CaseIterable {
+        /// The Swift loops below (SSE2 on x86-64, NEON on arm64).
+        case portable
+        /// The C kernels' AVX2+FMA loops.
+        case avx2
+        /// The C kernels' AVX-512F loops.
+        case avx512
+    }
+
+    /// The fastest loops this CPU runs (and the environment allows, see ``Matmul/useAVX512Kernels``).
+    static let fastest: Lanes = Matmul.useAVX512Kernels ? .avx512 : Matmul.useAVX2Kernels ? .avx2 : .portable
+
+    /// Every choice of loops this CPU can run, portable first.
+    static var availableLanes: [Lanes] {
+        [.portable] + (eg_avx2_fma_available() != 0 ? [.avx2] : []) + (eg_avx512_available() != 0 ? [.avx512] : [])
+    }
+
     /// `Σ a[i]·b[i]` with SIMD accumulators.
     @inline(__always)
     static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
@@ -32,8 +56,15 @@ enum Kernels {
     /// to it when `accumulate` is true (the residual connections after attention and the MLP).
     static func rmsNorm(
         _ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
-        rows: Int, width: Int, scale: UnsafePointer<Float>, eps: Float, accumulate: Bool = false
+        rows: Int, width: Int, scale: UnsafePointer<Float>, eps: Float, accumulate: Bool = false, lanes: Lanes = Kernels.fastest
     ) {
+        #if arch(x86_64)
+        switch lanes {
+        case .avx512: return eg_rms_norm_avx512(input, output, rows, width, scale, eps, accumulate ? 1 : 0)
+        case .avx2: return eg_rms_norm_avx2(input, output, rows, width, scale, eps, accumulate ? 1 : 0)
+        case .portable: break
+        }
+        #endif
         for r in 0..<rows {
             let x = input + r * width
             let y = output + r * width
@@ -51,8 +82,15 @@ enum Kernels {
     /// Pairs are `(i, i + headDim/2)` (the "rotate half" convention).
     static func rope(
         _ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, headDim: Int, rowStride: Int,
-        positions: UnsafePointer<Int32>, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>
+        positions: UnsafePointer<Int32>, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>, lanes: Lanes = Kernels.fastest
     ) {
+        #if arch(x86_64)
+        switch lanes {
+        case .avx512: return eg_rope_avx512(x, rows, Int32(heads), Int32(headDim), rowStride, positions, cos, sin)
+        case .avx2: return eg_rope_avx2(x, rows, Int32(heads), Int32(headDim), rowStride, positions, cos, sin)
+        case .portable: break
+        }
+        #endif
         let half = headDim / 2
         for r in 0..<rows {
             let c = cos + Int(positions[r]) * half
@@ -74,7 +112,14 @@ enum Kernels {
     ///
     /// Uses the identity `0.5·x·(1 + tanh(u)) = x / (1 + exp(−2u))`, which is exact in real
     /// arithmetic and avoids the cancellation of `1 + tanh(u)` for large negative `u`.
-    static func geluMultiply(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
+    static func geluMultiply(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int, lanes: Lanes = Kernels.fastest) {
+        #if arch(x86_64)
+        switch lanes {
+        case .avx512: return eg_gelu_multiply_avx512(gate, up, count)
+        case .avx2: return eg_gelu_multiply_avx2(gate, up, count)
+        case .portable: break
+        }
+        #endif
         let k0: Float = 0.797_884_560_802_865_4 // sqrt(2/π)
         let k1: Float = 0.044715
         for i in 0..<count {
@@ -85,7 +130,14 @@ enum Kernels {
     }
 
     /// Softmax of `row[lower..<upper]` in place; entries outside the range are set to zero.
-    static func softmax(_ row: UnsafeMutablePointer<Float>, count: Int, lower: Int, upper: Int) {
+    static func softmax(_ row: UnsafeMutablePointer<Float>, count: Int, lower: Int, upper: Int, lanes: Lanes = Kernels.fastest) {
+        #if arch(x86_64)
+        switch lanes {
+        case .avx512: return eg_softmax_avx512(row, count, lower, upper)
+        case .avx2: return eg_softmax_avx2(row, count, lower, upper)
+        case .portable: break
+        }
+        #endif
         var maximum = -Float.infinity
         for j in lower..<upper where row[j] > maximum { maximum = row[j] }
         let values = row + lower
