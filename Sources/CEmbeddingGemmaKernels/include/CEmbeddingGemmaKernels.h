@@ -121,8 +121,8 @@ int eg_avxvnni_available(void);
 /// AVX512VL: the 512-bit byte dot product vpdpbusd), else 0.
 int eg_avx512vnni_available(void);
 
-/// Peak-throughput probes: `steps` rounds of 16 independent float32 multiply-adds on 8 (AVX2+FMA)
-/// or 16 (AVX-512F) lanes, so 256 or 512 floating-point operations a step. Require
+/// Peak-throughput probes: `steps` rounds of 12 independent float32 multiply-adds on 8 lanes (AVX2+FMA,
+/// 192 floating-point operations a step) or 16 on 16 lanes (AVX-512F, 512 a step). Require
 /// eg_avx2_fma_available() / eg_avx512_available(); the return value only keeps the work alive.
 float eg_fma_probe_avx2(long steps);
 float eg_fma_probe_avx512(long steps);

@@ -74,7 +74,7 @@ public enum ComputeEnvironment {
         let threads = threads ?? Parallel.threadCount
         let wide = Matmul.useAVX512Kernels
         guard wide || Matmul.useAVX2Kernels else { return nil }
-        let flopsPerStep = wide ? 512.0 : 256.0
+        let flopsPerStep = wide ? 512.0 : 192.0
         func run(_ steps: Int) -> Float { wide ? eg_fma_probe_avx512(steps) : eg_fma_probe_avx2(steps) }
         // Calibrate the step count on one thread, then run every thread at once.
         var steps = 1 << 16
