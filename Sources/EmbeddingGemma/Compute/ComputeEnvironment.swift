@@ -100,8 +100,15 @@ public enum ComputeEnvironment {
         return best
     }
 
-    /// Which kernel each kind of product runs.
-    public static var kernels: String { Matmul.kernelDescription }
+    /// Which kernel each kind of product runs, and which loops the element-wise steps run.
+    public static var kernels: String {
+        let elementwise = switch Kernels.fastest {
+        case .avx512: "AVX-512 loops"
+        case .avx2: "AVX2 loops"
+        case .portable: "portable Swift loops"
+        }
+        return Matmul.kernelDescription + "; RMSNorm, RoPE, softmax, GELU: \(elementwise)"
+    }
 
     /// What the products of an embedding model with `quantization`'s weights compute in on this
     /// machine: "bf16 products, float32 sums" for bf16 weights on an AVX512-BF16 CPU; "int8 activations
