@@ -130,6 +130,41 @@ struct QuantizedMatmulTests {
         #expect(got.map(\.bitPattern) == expected.map(\.bitPattern))
     }
 
+    @Test("several products of one input (query/key/value, gate/up) equal the products one by one, bit for bit, whether or not the int8 input is shared",
+          arguments: [[GGMLType.q8_0, .q8_0, .q8_0], [.q4_0, .q4_0], [.q8_0, .q4_0], [.f32, .q8_0]], [3, 70])
+    func sharedInput(types: [GGMLType], m: Int) {
+        let values = Self.weights()
+        let matrices = types.enumerated().map { index, type in
+            let scaled = values.map { $0 * Float(index + 1) }
+            return scaled.withUnsafeBufferPointer { WeightMatrix(encoding: $0.baseAddress!, rows: Self.rows, columns: Self.columns, as: type) }
+        }
+        var seed: UInt64 = UInt64(m) &* 977
+        let input = TinyModel.random(m * Self.columns, seed: &seed, scale: 2)
+        var scratch = [Float](repeating: 0, count: Self.rows * Self.columns)
+        var together = [[Float]](repeating: [Float](repeating: .nan, count: m * Self.rows), count: matrices.count)
+        var alone = together
+        input.withUnsafeBufferPointer { x in
+            scratch.withUnsafeMutableBufferPointer { s in
+                let outputs = (0..<matrices.count).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: m * Self.rows) }
+                defer { outputs.forEach { $0.deallocate() } }
+                Matmul.linear(x.baseAddress!, rows: m, products: Array(zip(matrices, outputs)), scratch: s.baseAddress!, activations: .int8WhereFaster)
+                for i in matrices.indices { together[i] = Array(UnsafeBufferPointer(start: outputs[i], count: m * Self.rows)) }
+                for i in matrices.indices {
+                    Matmul.linear(x.baseAddress!, rows: m, weight: matrices[i], into: outputs[i], scratch: s.baseAddress!, activations: .int8WhereFaster)
+                    alone[i] = Array(UnsafeBufferPointer(start: outputs[i], count: m * Self.rows))
+                }
+            }
+        }
+        for i in matrices.indices {
+            #expect(together[i].map(\.bitPattern) == alone[i].map(\.bitPattern), "\(types) m=\(m): product \(i)")
+            // And each is the product it should be, not just the same twice.
+            let reference = Self.reference(input, rows: m, matrices[i])
+            let worst = zip(together[i], reference).map { abs(Double($0) - $1) }.max() ?? .infinity
+            let scale = reference.map(abs).max() ?? 0
+            #expect(worst <= 0.02 * scale, "\(types) m=\(m): product \(i) off by \(worst) (largest \(scale))")
+        }
+    }
+
     @Test("quantization recipes pick the documented encodings")
     func recipes() {
         #expect(QuantizationType.mixed.type(for: .attention) == .q8_0)

@@ -226,7 +226,7 @@ enum Matmul {
     /// once into a 48 KB stack buffer and multiplied with the input rows chunk by chunk, so the weights
     /// are read once, at 3.8× (Q8_0) or 7.1× (Q4_0) fewer bytes than float32, no decoded copy of the
     /// matrix exists, and activations stay float32 — unless `activations` is
-    /// ``ActivationCoding/int8WhereFaster`` on a VNNI CPU, where ``int8Linear(_:rows:weight:into:)`` runs; the other block types (Q5_0, Q4_K, Q6_K, … of
+    /// ``ActivationCoding/int8WhereFaster`` on a VNNI CPU, where ``int8Linear(_:weight:into:)`` runs; the other block types (Q5_0, Q4_K, Q6_K, … of
     /// llama.cpp's files) go panel by panel through the decoding kernel the same way. Without those
     /// kernels (and for F16/BF16 weights) the whole matrix is decoded into `scratch`
     /// (``scratchCount(for:)`` floats) for the float32 BLAS product.
@@ -248,8 +248,9 @@ enum Matmul {
                 return
             }
             if usesQuantizedKernel(weight) {
-                if activations == .int8WhereFaster, int8Kernel != nil {
-                    int8Linear(input, rows: rows, weight: weight, into: output)
+                if activations == .int8WhereFaster, let kernel = int8Kernel {
+                    let quantized = Int8Activations(input, rows: rows, columns: weight.columns, type: weight.type, kernel: kernel)
+                    int8Linear(quantized, weight: weight, into: output)
                     return
                 }
                 let parallel = Parallel.threadCount > 1 && rows * weight.rows * weight.columns >= 1 << 18
@@ -360,25 +361,70 @@ enum Matmul {
         useAVX2Kernels && (weight.type == .q8_0 || weight.type == .q4_0) && weight.columns <= Int(EG_QUANTIZED_MAX_K)
     }
 
-    /// Int8 products on Q8_0/Q4_0 weights for any number of rows, as llama.cpp computes them: the
-    /// input rows are quantized per block of 32 to int8 with a float scale, and the VNNI kernel
-    /// (``int8Kernel``) takes exact integer dot products per block against the weights' codes, then
-    /// one float multiply-add per block with both scales. The caller checks ``int8Kernel`` and the
-    /// weight's type.
-    static func int8Linear(_ input: UnsafePointer<Float>, rows: Int, weight: WeightMatrix, into output: UnsafeMutablePointer<Float>) {
-        guard let kernel = int8Kernel else { preconditionFailure("int8Linear called on a CPU without VNNI") }
-        let k = weight.columns, type = Int32(weight.type.rawValue)
-        let activationBytes = Int(eg_int8_row_bytes(Int32(k)))
-        let quantized = UnsafeMutableRawPointer.allocate(byteCount: max(rows * activationBytes, 1), alignment: 64)
-        defer { quantized.deallocate() }
-        let q = UncheckedSendable(quantized)
-        let quantize = kernel == .avx512VNNI ? eg_quantize_int8_avx512vnni : eg_quantize_int8_avxvnni
-        Parallel.forEachChunk(rows, grain: 64) { band in
-            quantize(input + band.lowerBound * k, k, Int32(band.count), Int32(k), type, q.value + band.lowerBound * activationBytes)
+    /// Several products of one input — the query, key and value projections, the gate and up
+    /// projections — each as ``linear(_:rows:weight:into:scratch:activations:)`` computes it, except that
+    /// when they all take the int8 kernel on weights of one block type, the input is quantized once for all.
+    static func linear(
+        _ input: UnsafePointer<Float>, rows: Int, products: [(weight: WeightMatrix, output: UnsafeMutablePointer<Float>)],
+        scratch: UnsafeMutablePointer<Float>, activations: ActivationCoding = .float32
+    ) {
+        if activations == .int8WhereFaster, let kernel = int8Kernel, let first = products.first?.weight,
+           products.allSatisfy({ takesInt8Kernel($0.weight, rows: rows) && $0.weight.type == first.type && $0.weight.columns == first.columns }) {
+            let quantized = Int8Activations(input, rows: rows, columns: first.columns, type: first.type, kernel: kernel)
+            for (weight, output) in products { int8Linear(quantized, weight: weight, into: output) }
+            return
         }
+        for (weight, output) in products {
+            linear(input, rows: rows, weight: weight, into: output, scratch: scratch, activations: activations)
+        }
+    }
+
+    /// Whether `weight` with `rows` input rows takes the int8 kernel when the activations allow it (the
+    /// order of ``linear(_:rows:weight:into:scratch:activations:)``'s choices).
+    private static func takesInt8Kernel(_ weight: WeightMatrix, rows: Int) -> Bool {
+        weight.floats == nil && !usesBF16Kernel(weight) && !(rows <= streamedRows && usesStreamedKernel(weight))
+            && usesQuantizedKernel(weight)
+    }
+
+    /// Input rows quantized for the int8 kernels: per block of 32, int8 codes with a float scale and the
+    /// integer correction of the weights' code offset (which depends on their block type).
+    final class Int8Activations {
+        let bytes: UnsafeMutableRawPointer
+        let rows: Int
+        let columns: Int
+        let rowBytes: Int
+        let type: GGMLType
+        let kernel: Int8Kernel
+
+        init(_ input: UnsafePointer<Float>, rows: Int, columns k: Int, type: GGMLType, kernel: Int8Kernel) {
+            self.rows = rows
+            self.columns = k
+            self.type = type
+            self.kernel = kernel
+            rowBytes = Int(eg_int8_row_bytes(Int32(k)))
+            bytes = UnsafeMutableRawPointer.allocate(byteCount: max(rows * rowBytes, 1), alignment: 64)
+            let out = UncheckedSendable(bytes), rowBytes = rowBytes, code = Int32(type.rawValue)
+            let quantize = kernel == .avx512VNNI ? eg_quantize_int8_avx512vnni : eg_quantize_int8_avxvnni
+            Parallel.forEachChunk(rows, grain: 64) { band in
+                quantize(input + band.lowerBound * k, k, Int32(band.count), Int32(k), code, out.value + band.lowerBound * rowBytes)
+            }
+        }
+
+        deinit { bytes.deallocate() }
+    }
+
+    /// Int8 products on Q8_0/Q4_0 weights for any number of rows, as llama.cpp computes them: the
+    /// input rows, quantized per block of 32 to int8 with a float scale (``Int8Activations``), meet the
+    /// weights' codes in exact integer dot products per block in the VNNI kernel (``int8Kernel``), then
+    /// one float multiply-add per block with both scales. The caller checks ``int8Kernel`` and that the
+    /// weight's type and row length are the activations'.
+    static func int8Linear(_ quantized: Int8Activations, weight: WeightMatrix, into output: UnsafeMutablePointer<Float>) {
+        precondition(weight.type == quantized.type && weight.columns == quantized.columns, "int8 activations of another block type or length")
+        let rows = quantized.rows, k = weight.columns, type = Int32(weight.type.rawValue), activationBytes = quantized.rowBytes
+        let q = UncheckedSendable(quantized.bytes)
         let parallel = Parallel.threadCount > 1 && rows * weight.rows * k >= 1 << 18
-        let product = kernel == .avx512VNNI ? eg_gemm_int8_avx512vnni : eg_gemm_int8_avxvnni
-        withExtendedLifetime(weight) {
+        let product = quantized.kernel == .avx512VNNI ? eg_gemm_int8_avx512vnni : eg_gemm_int8_avxvnni
+        withExtendedLifetime((weight, quantized)) {
             forEachKernelBlock(rows: rows, columns: weight.rows, parallel: parallel) { firstRow, rowCount, first, count in
                 // Cannot fail: the type and the row length were checked by usesQuantizedKernel.
                 _ = product(q.value + firstRow * activationBytes, Int32(rowCount), weight.bytes + first * weight.rowBytes, type,
@@ -387,7 +433,7 @@ enum Matmul {
         }
     }
 
-    /// The int8 kernels of ``int8Linear(_:rows:weight:into:)``.
+    /// The int8 kernels of ``int8Linear(_:weight:into:)``.
     enum Int8Kernel: Sendable {
         /// 512-bit `vpdpbusd`, 16-column panels (Intel Cascade Lake and later Xeons, AMD Zen 4 and later).
         case avx512VNNI

@@ -30,9 +30,8 @@ struct GemmaLayerStep {
                             scale: layer.inputNorm.pointer, eps: eps)
         }
         statistics?.record(layer: index, site: .attentionInput, input: np, rows: n)
-        Matmul.linear(np, rows: n, weight: layer.query, into: qp, scratch: scratch, activations: activations)
-        Matmul.linear(np, rows: n, weight: layer.key, into: kp, scratch: scratch, activations: activations)
-        Matmul.linear(np, rows: n, weight: layer.value, into: vp, scratch: scratch, activations: activations)
+        Matmul.linear(np, rows: n, products: [(layer.query, qp), (layer.key, kp), (layer.value, vp)], scratch: scratch,
+                      activations: activations)
         Parallel.forEachChunk(n, grain: 32) { r in
             let lo = r.lowerBound
             Kernels.rmsNorm(qp + lo * qWidth, into: qp + lo * qWidth, rows: r.count * heads, width: hd,
@@ -61,8 +60,7 @@ struct GemmaLayerStep {
                             scale: layer.preFeedforwardNorm.pointer, eps: eps)
         }
         statistics?.record(layer: index, site: .feedForwardInput, input: np, rows: n)
-        Matmul.linear(np, rows: n, weight: layer.gate, into: gp, scratch: scratch, activations: activations)
-        Matmul.linear(np, rows: n, weight: layer.up, into: upp, scratch: scratch, activations: activations)
+        Matmul.linear(np, rows: n, products: [(layer.gate, gp), (layer.up, upp)], scratch: scratch, activations: activations)
         Parallel.forEachChunk(n, grain: 16) { r in
             Kernels.geluMultiply(gp + r.lowerBound * inter, upp + r.lowerBound * inter, count: r.count * inter)
         }
