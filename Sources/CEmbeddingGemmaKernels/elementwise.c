@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#include "block_simd.h"
 
 /* e^x = 2^n · e^r with n = round(x·log2 e), r = x − n·ln 2 (ln 2 split in two for exactness), e^r
    from a degree-7 polynomial; x clamped to [−87, 88] so 2^n stays a normal float. */
@@ -69,15 +70,9 @@ static inline float eg_gelu_scalar(float x) {
 #define V_FNMADD _mm256_fnmadd_ps
 #define V_MIN _mm256_min_ps
 #define V_MAX _mm256_max_ps
-#define V_HSUM eg_hsum_avx2
+#define V_HSUM eg_hsum /* block_simd.h */
 #define V_HMAX eg_hmax_avx2
 #define V_POW2 eg_pow2_avx2
-
-EG_EW_TARGET static inline float eg_hsum_avx2(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    return _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps(s, s, 0x55)));
-}
 
 EG_EW_TARGET static inline float eg_hmax_avx2(__m256 v) {
     __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));

@@ -235,6 +235,11 @@ enum Matmul {
         into output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, activations: ActivationCoding = .float32
     ) {
         withExtendedLifetime(weight) {
+            if activations == .int8WhereFaster, let kernel = int8Kernel, takesInt8Kernel(weight, rows: rows) {
+                let quantized = Int8Activations(input, rows: rows, columns: weight.columns, type: weight.type, kernel: kernel)
+                int8Linear(quantized, weight: weight, into: output)
+                return
+            }
             if let floats = weight.floats {
                 linear(input, rows: rows, inFeatures: weight.columns, weight: floats, outFeatures: weight.rows, into: output)
                 return
@@ -248,11 +253,6 @@ enum Matmul {
                 return
             }
             if usesQuantizedKernel(weight) {
-                if activations == .int8WhereFaster, let kernel = int8Kernel {
-                    let quantized = Int8Activations(input, rows: rows, columns: weight.columns, type: weight.type, kernel: kernel)
-                    int8Linear(quantized, weight: weight, into: output)
-                    return
-                }
                 let parallel = Parallel.threadCount > 1 && rows * weight.rows * weight.columns >= 1 << 18
                 forEachKernelBlock(rows: rows, columns: weight.rows, parallel: parallel) { firstRow, rowCount, first, count in
                     let product = useAVX512Kernels ? eg_gemm_quantized_avx512 : eg_gemm_quantized_avx2
@@ -379,8 +379,9 @@ enum Matmul {
         }
     }
 
-    /// Whether `weight` with `rows` input rows takes the int8 kernel when the activations allow it (the
-    /// order of ``linear(_:rows:weight:into:scratch:activations:)``'s choices).
+    /// Whether `weight` with `rows` input rows takes the int8 kernel when the activations allow it: Q8_0/Q4_0
+    /// weights the quantized kernels take, unless the rows are few enough for the streamed kernel. The one
+    /// rule for both ``linear(_:rows:weight:into:scratch:activations:)`` and the shared-input products.
     private static func takesInt8Kernel(_ weight: WeightMatrix, rows: Int) -> Bool {
         weight.floats == nil && !usesBF16Kernel(weight) && !(rows <= streamedRows && usesStreamedKernel(weight))
             && usesQuantizedKernel(weight)
