@@ -8,7 +8,8 @@
 #include "int8_layout.h"
 
 /* The portable reference (eg_quantize_int8_reference, eg_gemm_int8_reference) and the AVX-512 VNNI
-   kernel with 16-column panels; the AVX-VNNI kernel is in int8_avxvnni.c. */
+   kernel with 16-column panels (packed by int8_panel16.c); the AVX-VNNI kernel is in int8_avxvnni.c,
+   the AMX kernel in amx.c. */
 
 long eg_int8_row_bytes(int k) { return ((long)k + (long)(k / 32) * 8 + 63) / 64 * 64; }
 
@@ -111,61 +112,6 @@ EG_VNNI512 static void quantize_avx512(const float *x, long ldx, int m, int k, i
     }
 }
 
-/* A panel: the weights of 16 output columns, block by block. Each block takes 512 bytes of
-   unsigned codes — 8 vectors, vector g holding values 4g ..< 4g + 4 of the 16 columns, 4 bytes a
-   column, so one vpdpbusd with 4 broadcast activation bytes adds 4 products to each column's
-   sum — then the 16 columns' float scales. */
-#define PANEL_COLUMNS 16
-#define PANEL_BLOCK_BYTES (512 + 64)
-
-/* Vector r holds the 32 codes of column r in lanes 0-7 and of column r + 8 in lanes 8-15 (as
-   dwords of 4 bytes); three rounds of two-register permutes turn that into vector g holding dword
-   g of every column in lanes 0-15. Round s exchanges bit s of the register number with bit s of
-   the lane number. */
-static const int32_t transpose_index[3][2][16] = {
-    {{0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30}, {1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31}},
-    {{0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29}, {2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31}},
-    {{0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27}, {4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31}},
-};
-
-EG_VNNI512 static inline void transpose_16x8(__m512i v[8]) {
-    for (int s = 0; s < 3; s++) {
-        /* lane l of the low result: bit s of l picks the register, the lane is l with bit s cleared
-           (set, for the high result) */
-        const __m512i lo = _mm512_loadu_si512(transpose_index[s][0]), hi = _mm512_loadu_si512(transpose_index[s][1]);
-        for (int a = 0; a < 8; a++) {
-            if (a & (1 << s)) continue;
-            const __m512i first = v[a], second = v[a | 1 << s];
-            v[a] = _mm512_permutex2var_epi32(first, lo, second);
-            v[a | 1 << s] = _mm512_permutex2var_epi32(first, hi, second);
-        }
-    }
-}
-
-/* Packs `columns` (<= 16) weight rows, `row_bytes` apart, into a panel of nb blocks; missing
-   columns get zero codes and scales. The rows are first decoded one after another into `codes`
-   ([16][k] bytes), so memory is read as 16 sequential streams one at a time (reading the 16 rows
-   side by side, block by block, ran at a third of the speed on a Zen 5), then transposed block by block. */
-EG_VNNI512 static void pack_panel(const uint8_t *w, int weight_type, long row_bytes, int columns, int nb, uint8_t *codes, uint8_t *panel) {
-    const int k = nb * 32;
-    uint16_t halves[PANEL_COLUMNS][EG_QUANTIZED_MAX_K / 32];
-    eg_int8_decode_rows(w, weight_type, row_bytes, columns, PANEL_COLUMNS, nb, codes, &halves[0][0]);
-    for (int b = 0; b < nb; b++) {
-        uint8_t *out = panel + (long)b * PANEL_BLOCK_BYTES;
-        __m512i v[8];
-        for (int r = 0; r < 8; r++) {
-            const __m256i lo = _mm256_loadu_si256((const __m256i *)(codes + (long)r * k + b * 32));
-            const __m256i hi = _mm256_loadu_si256((const __m256i *)(codes + (long)(r + 8) * k + b * 32));
-            v[r] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
-        }
-        transpose_16x8(v);
-        for (int g = 0; g < 8; g++) _mm512_store_si512((__m512i *)(out + g * 64), v[g]);
-        uint16_t scale_bits[PANEL_COLUMNS];
-        for (int r = 0; r < PANEL_COLUMNS; r++) scale_bits[r] = halves[r][b];
-        _mm512_store_ps((float *)(out + 512), _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)scale_bits)));
-    }
-}
-
 /* ROWS activation rows against one panel: per block, each row's integer sums start at its
    correction, take 8 vpdpbusd (the codes of 16 columns against 4 broadcast activation bytes) and
    are added to the float sums as fma(float(sum), scale_w * scale_x, acc) — the order of
@@ -178,7 +124,7 @@ EG_VNNI512 static void tile##ROWS(const uint8_t *panel, int nb, const int8_t *x,
     const float *d = (const float *)(x + k);                                                                   \
     const int32_t *correction = (const int32_t *)(d + nb);                                                     \
     for (int b = 0; b < nb; b++) {                                                                             \
-        const uint8_t *block = panel + (long)b * PANEL_BLOCK_BYTES;                                            \
+        const uint8_t *block = panel + (long)b * EG_INT8_PANEL16_BLOCK_BYTES;                                            \
         __m512i sum[ROWS];                                                                                     \
         for (int r = 0; r < ROWS; r++) sum[r] = _mm512_set1_epi32(*(const int32_t *)((const uint8_t *)correction + r * x_bytes + b * 4)); \
         for (int g = 0; g < 8; g++) {                                                                          \
@@ -207,11 +153,11 @@ EG_VNNI512 static void gemm_avx512vnni(const void *xq, int m, const void *w, int
                                        long ldy) {
     const int nb = k / 32;
     const long x_bytes = eg_int8_row_bytes(k);
-    _Alignas(64) uint8_t panel[(EG_QUANTIZED_MAX_K / 32) * PANEL_BLOCK_BYTES];
-    _Alignas(64) uint8_t codes[PANEL_COLUMNS * EG_QUANTIZED_MAX_K];
-    for (int j = 0; j < n; j += PANEL_COLUMNS) {
-        const int columns = n - j < PANEL_COLUMNS ? n - j : PANEL_COLUMNS;
-        pack_panel((const uint8_t *)w + j * row_bytes, weight_type, row_bytes, columns, nb, codes, panel);
+    _Alignas(64) uint8_t panel[(EG_QUANTIZED_MAX_K / 32) * EG_INT8_PANEL16_BLOCK_BYTES];
+    _Alignas(64) uint8_t codes[EG_INT8_PANEL16_COLUMNS * EG_QUANTIZED_MAX_K];
+    for (int j = 0; j < n; j += EG_INT8_PANEL16_COLUMNS) {
+        const int columns = n - j < EG_INT8_PANEL16_COLUMNS ? n - j : EG_INT8_PANEL16_COLUMNS;
+        eg_int8_pack_panel16((const uint8_t *)w + j * row_bytes, weight_type, row_bytes, columns, nb, codes, panel);
         const __mmask16 mask = (__mmask16)((1u << columns) - 1);
         int i = 0;
         for (; i + 8 <= m; i += 8) tile8(panel, nb, (const int8_t *)xq + i * x_bytes, x_bytes, k, y + i * ldy + j, ldy, mask);

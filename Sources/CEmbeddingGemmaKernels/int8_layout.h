@@ -70,6 +70,21 @@ static inline void eg_int8_decode_rows(const uint8_t *w, int weight_type, long r
         }
     }
 }
+
+/* A 16-column panel (eg_int8_pack_panel16): the weights of 16 output columns, block by block. Each
+   block takes 512 bytes of unsigned codes — 8 vectors, vector g holding values 4g ..< 4g + 4 of the
+   16 columns, 4 bytes a column, so one vpdpbusd with 4 broadcast activation bytes adds 4 products to
+   each column's sum (and the 8 vectors are an AMX B tile of 8 rows x 64 bytes) — then the 16
+   columns' float scales. */
+#define EG_INT8_PANEL16_COLUMNS 16
+#define EG_INT8_PANEL16_BLOCK_BYTES (512 + 64)
+#define EG_INT8_PANEL16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,f16c")))
+
+/* Packs `columns` (<= 16) weight rows, `row_bytes` apart, into a panel of nb blocks (64-byte
+   aligned, nb * EG_INT8_PANEL16_BLOCK_BYTES bytes); missing columns get zero codes and scales.
+   `codes` is scratch of 16 * nb * 32 bytes. Requires eg_avx512_available() with AVX512BW/VL. */
+EG_INT8_PANEL16_TARGET void eg_int8_pack_panel16(const uint8_t *w, int weight_type, long row_bytes, int columns, int nb, uint8_t *codes,
+                                                 uint8_t *panel);
 #endif
 
 #endif

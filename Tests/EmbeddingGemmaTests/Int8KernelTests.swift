@@ -3,8 +3,8 @@ import Testing
 @testable import EmbeddingGemma
 
 /// The int8 products on Q8_0/Q4_0 weights: the portable reference (exact integer block sums, one
-/// `fmaf` per block) against a double-precision product, and the AVX-512 VNNI kernel against the
-/// reference bit for bit where the CPU has it.
+/// `fmaf` per block) against a double-precision product, and every vector kernel the CPU runs (AVX-512
+/// VNNI, AVX-VNNI, AMX, and the AMX kernel on the tile model) against the reference bit for bit.
 @Suite("Int8 kernels")
 struct Int8KernelTests {
     typealias Quantizer = (UnsafePointer<Float>, Int, Int32, Int32, Int32, UnsafeMutableRawPointer?) -> Void
@@ -14,6 +14,8 @@ struct Int8KernelTests {
         var list: [(String, Quantizer, Product)] = []
         if eg_avx512vnni_available() != 0 { list.append(("AVX-512 VNNI", eg_quantize_int8_avx512vnni, eg_gemm_int8_avx512vnni)) }
         if eg_avxvnni_available() != 0 { list.append(("AVX-VNNI", eg_quantize_int8_avxvnni, eg_gemm_int8_avxvnni)) }
+        if eg_avx512vnni_available() != 0 { list.append(("AMX on the tile model", eg_quantize_int8_avx512vnni, eg_gemm_int8_amx_model)) }
+        if AMXKernelTests.tilesRun { list.append(("AMX", eg_quantize_int8_avx512vnni, eg_gemm_int8_amx)) }
         return list
     }
 
@@ -111,9 +113,9 @@ struct Int8KernelTests {
         #expect(worst > 0 && worst < 0.004, "worst error \(worst) of ‖x‖·‖w‖")
     }
 
-    @Test("every VNNI kernel this CPU runs returns the reference's floats bit for bit: edge tiles of rows and columns, strided weights and outputs",
+    @Test("every int8 kernel this CPU runs returns the reference's floats bit for bit: edge tiles of rows and columns, strided weights and outputs",
           .enabled(if: !kernels.isEmpty, "this CPU has no VNNI"),
-          arguments: [GGMLType.q8_0, .q4_0], [(1, 1, 32), (3, 15, 64), (8, 16, 96), (9, 17, 768), (13, 33, 1152), (21, 40, 3072)])
+          arguments: [GGMLType.q8_0, .q4_0], [(1, 1, 32), (3, 15, 64), (8, 16, 96), (9, 17, 768), (13, 33, 1152), (16, 16, 32), (21, 40, 3072), (47, 31, 768)])
     func vnniMatchesReference(type: GGMLType, shape: (Int, Int, Int)) {
         let (m, n, k) = shape
         let x = KernelVariantTests.values(m * k, seed: UInt64(7 + k)).map { $0 * 5 }

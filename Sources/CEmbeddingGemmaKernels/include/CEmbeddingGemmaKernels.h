@@ -114,6 +114,36 @@ int eg_gemm_int8_avx512vnni(const void *xq, int m, const void *w, int weight_typ
 void eg_quantize_int8_avxvnni(const float *x, long ldx, int m, int k, int weight_type, void *out);
 int eg_gemm_int8_avxvnni(const void *xq, int m, const void *w, int weight_type, long row_bytes, int n, int k, float *y, long ldy);
 
+/// 1 when this CPU has the AMX int8 tiles (AMX-TILE and AMX-INT8, tile state enabled by the OS in
+/// XCR0) and eg_avx512vnni_available(): Intel Sapphire Rapids and later Xeons. No tile instruction may
+/// run before eg_amx_request_permission() has returned 1.
+int eg_amx_int8_available(void);
+
+/// Asks the OS for the tile data state (Linux: arch_prctl(ARCH_REQ_XCOMP_PERM, XTILEDATA)); 1 when the
+/// process may use the tiles, 0 when refused (always on other OSes and on CPUs without AMX).
+int eg_amx_request_permission(void);
+
+/// eg_gemm_int8_avx512vnni with AMX tiles: for 16 activation rows and 16 weight columns (the VNNI
+/// kernel's panels) one TDPBSUD a block of 32 into exact int32 sums, then the same float steps, so
+/// the same floats as eg_gemm_int8_reference; fewer than 16 rows go to eg_gemm_int8_avx512vnni. Loads
+/// its tile configuration on the calling thread and releases the tiles before it returns. Requires
+/// eg_amx_int8_available() and eg_amx_request_permission() == 1.
+int eg_gemm_int8_amx(const void *xq, int m, const void *w, int weight_type, long row_bytes, int n, int k, float *y, long ldy);
+
+/// eg_gemm_int8_amx's code with the tile instructions carried out by a software model of them (the
+/// Intel SDM's pseudocode), for tests on CPUs without AMX; also returns 0 when the model saw an
+/// instruction that would fault. Requires eg_avx512vnni_available().
+int eg_gemm_int8_amx_model(const void *xq, int m, const void *w, int weight_type, long row_bytes, int n, int k, float *y, long ldy);
+
+/// One TDPBSUD, for tests of the tile model: c ([rows][columns] int32, row-major) += a ([rows][depth]
+/// signed bytes) times b ([depth / 4][columns * 4] unsigned bytes: row p holds bytes 4p ..< 4p + 4 of
+/// each column), where c[i][j] gains a[i][4p + t] * b[p][4j + t] over p and t < 4. Returns 0 unless
+/// 1 <= rows <= 16, 4 <= depth <= 64 with depth % 4 == 0, 1 <= columns <= 16 (the model reports a
+/// faulting shape; eg_amx_dpbsud checks before). eg_amx_dpbsud runs the instruction and requires
+/// eg_amx_int8_available() and the permission; eg_amx_dpbsud_model runs the model.
+int eg_amx_dpbsud(const int8_t *a, int rows, int depth, const uint8_t *b, int columns, int32_t *c);
+int eg_amx_dpbsud_model(const int8_t *a, int rows, int depth, const uint8_t *b, int columns, int32_t *c);
+
 /// 1 when this CPU runs the AVX-VNNI kernels (eg_avx2_fma_available() and AVX-VNNI), else 0.
 int eg_avxvnni_available(void);
 

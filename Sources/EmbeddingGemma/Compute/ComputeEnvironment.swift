@@ -100,14 +100,15 @@ public enum ComputeEnvironment {
         return best
     }
 
-    /// Which kernel each kind of product runs, and which loops the element-wise steps run.
+    /// Which kernel each kind of product runs, which loops the element-wise steps run, and what
+    /// became of the AMX tiles (``AMXTiles/status``).
     public static var kernels: String {
         let elementwise = switch Kernels.fastest {
         case .avx512: "AVX-512 loops"
         case .avx2: "AVX2 loops"
         case .portable: "portable Swift loops"
         }
-        return Matmul.kernelDescription + "; RMSNorm, RoPE, softmax, GELU: \(elementwise)"
+        return Matmul.kernelDescription + "; RMSNorm, RoPE, softmax, GELU: \(elementwise); AMX int8 tiles: \(AMXTiles.status)"
     }
 
     /// What the products of an embedding model with `quantization`'s weights compute in on this

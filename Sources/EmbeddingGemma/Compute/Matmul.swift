@@ -71,11 +71,7 @@ enum Matmul {
             : "AVX2 kernel (BLAS runs generic kernels here)"
         let small = useAVX512Kernels ? "AVX-512 kernel" : useAVX2Kernels ? "AVX2 kernel" : "BLAS"
         let quantized = useAVX512Kernels ? "AVX2 decode + AVX-512 kernel" : useAVX2Kernels ? "AVX2 decode + AVX2 kernel" : "decode + BLAS"
-        let int8 = switch int8Kernel {
-        case .avx512VNNI: "AVX-512 VNNI int8 kernel (inputs quantized per block of 32)"
-        case .avxVNNI: "AVX-VNNI int8 kernel (inputs quantized per block of 32)"
-        case nil: quantized
-        }
+        let int8 = int8Kernel.map { "\($0.name) (inputs quantized per block of 32)" } ?? quantized
         let few = useAVX512Kernels ? "AVX-512 streamed kernel (decoded in registers)"
             : useAVX2Kernels ? "AVX2 streamed kernel (decoded in registers)" : "decode + BLAS"
         let bf16 = useBF16Kernel ? "AVX512-BF16 kernel (inputs rounded to bf16, float32 sums)" : "decoded to float32"
@@ -405,9 +401,8 @@ enum Matmul {
             rowBytes = Int(eg_int8_row_bytes(Int32(k)))
             bytes = UnsafeMutableRawPointer.allocate(byteCount: max(rows * rowBytes, 1), alignment: 64)
             let out = UncheckedSendable(bytes), rowBytes = rowBytes, code = Int32(type.rawValue)
-            let quantize = kernel == .avx512VNNI ? eg_quantize_int8_avx512vnni : eg_quantize_int8_avxvnni
             Parallel.forEachChunk(rows, grain: 64) { band in
-                quantize(input + band.lowerBound * k, k, Int32(band.count), Int32(k), code, out.value + band.lowerBound * rowBytes)
+                kernel.quantize(input + band.lowerBound * k, k, Int32(band.count), Int32(k), code, out.value + band.lowerBound * rowBytes)
             }
         }
 
@@ -424,34 +419,15 @@ enum Matmul {
         let rows = quantized.rows, k = weight.columns, type = Int32(weight.type.rawValue), activationBytes = quantized.rowBytes
         let q = UncheckedSendable(quantized.bytes)
         let parallel = Parallel.threadCount > 1 && rows * weight.rows * k >= 1 << 18
-        let product = quantized.kernel == .avx512VNNI ? eg_gemm_int8_avx512vnni : eg_gemm_int8_avxvnni
+        let kernel = quantized.kernel
         withExtendedLifetime((weight, quantized)) {
             forEachKernelBlock(rows: rows, columns: weight.rows, parallel: parallel) { firstRow, rowCount, first, count in
                 // Cannot fail: the type and the row length were checked by usesQuantizedKernel.
-                _ = product(q.value + firstRow * activationBytes, Int32(rowCount), weight.bytes + first * weight.rowBytes, type,
+                _ = kernel.product(q.value + firstRow * activationBytes, Int32(rowCount), weight.bytes + first * weight.rowBytes, type,
                             weight.rowBytes, Int32(count), Int32(k), output + firstRow * weight.rows + first, weight.rows)
             }
         }
     }
-
-    /// The int8 kernels of ``int8Linear(_:weight:into:)``.
-    enum Int8Kernel: Sendable {
-        /// 512-bit `vpdpbusd`, 16-column panels (Intel Cascade Lake and later Xeons, AMD Zen 4 and later).
-        case avx512VNNI
-        /// 256-bit VEX `vpdpbusd`, 8-column panels (Intel Alder Lake and later client cores without AVX-512).
-        case avxVNNI
-    }
-
-    /// The int8 kernel that Q8_0/Q4_0 products with ``ActivationCoding/int8WhereFaster`` use on this
-    /// CPU — chosen by its features: AVX-512 VNNI, else AVX-VNNI; nil without VNNI (the Zen 1 class,
-    /// where the byte products of plain AVX2 measured slower than widening to float32), and when
-    /// `EMBEDDINGGEMMA_DISABLE_INT8=1`. `EMBEDDINGGEMMA_DISABLE_AVX512=1` leaves the AVX-VNNI kernel.
-    static let int8Kernel: Int8Kernel? = {
-        if getenv("EMBEDDINGGEMMA_DISABLE_INT8").map({ String(cString: $0) }) == "1" { return nil }
-        if useAVX512Kernels, eg_avx512vnni_available() != 0 { return .avx512VNNI }
-        if useAVX2Kernels, eg_avxvnni_available() != 0 { return .avxVNNI }
-        return nil
-    }()
 
     /// Input rows per call of the AVX2 kernels: every weight panel passes over all of a call's rows,
     /// so they should stay in the last-level cache (256 rows of 768 floats are 768 KB).
