@@ -27,7 +27,7 @@ struct BatcherSchedulingTests {
                     await completions.add(name)
                 }
                 // Queue them one after another, in the order given.
-                let deadline = ContinuousClock.now + .seconds(300)
+                let deadline = ContinuousClock.now + .seconds(900)
                 while batcher.currentStatistics.queuedInputs == queuedBefore, ContinuousClock.now < deadline {
                     try await Task.sleep(for: .milliseconds(1))
                 }
@@ -85,7 +85,7 @@ struct BatcherSchedulingTests {
                 group.addTask {
                     _ = try await batcher.embed(texts, prompts: texts.map { _ in .none }, dimensions: nil, truncate: true, tokens: tokens)
                 }
-                let deadline = ContinuousClock.now + .seconds(300)
+                let deadline = ContinuousClock.now + .seconds(900)
                 while batcher.currentStatistics.queuedInputs == queuedBefore, ContinuousClock.now < deadline {
                     try await Task.sleep(for: .milliseconds(1))
                 }

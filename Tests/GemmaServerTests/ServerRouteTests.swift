@@ -211,7 +211,7 @@ struct BatcherTests {
             for (i, text) in texts.enumerated() {
                 group.addTask { (i, try await batcher.embed([text], prompts: [.none], dimensions: nil, truncate: true)[0].vector) }
             }
-            let deadline = ContinuousClock.now + .seconds(300)
+            let deadline = ContinuousClock.now + .seconds(900)
             while batcher.currentStatistics.queuedInputs < texts.count, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(2))
             }
