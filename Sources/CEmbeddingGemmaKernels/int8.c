@@ -112,60 +112,26 @@ EG_VNNI512 static void quantize_avx512(const float *x, long ldx, int m, int k, i
     }
 }
 
-/* ROWS activation rows against one panel: per block, each row's integer sums start at its
-   correction, take 8 vpdpbusd (the codes of 16 columns against 4 broadcast activation bytes) and
-   are added to the float sums as fma(float(sum), scale_w * scale_x, acc) — the order of
-   eg_gemm_int8_reference, so the results are the same floats. */
-#define TILE(ROWS)                                                                                             \
-EG_VNNI512 static void tile##ROWS(const uint8_t *panel, int nb, const int8_t *x, long x_bytes, int k, float *y, \
-                                  long ldy, __mmask16 mask) {                                                  \
-    __m512 acc[ROWS];                                                                                          \
-    for (int r = 0; r < ROWS; r++) acc[r] = _mm512_setzero_ps();                                               \
-    const float *d = (const float *)(x + k);                                                                   \
-    const int32_t *correction = (const int32_t *)(d + nb);                                                     \
-    for (int b = 0; b < nb; b++) {                                                                             \
-        const uint8_t *block = panel + (long)b * EG_INT8_PANEL16_BLOCK_BYTES;                                            \
-        __m512i sum[ROWS];                                                                                     \
-        for (int r = 0; r < ROWS; r++) sum[r] = _mm512_set1_epi32(*(const int32_t *)((const uint8_t *)correction + r * x_bytes + b * 4)); \
-        for (int g = 0; g < 8; g++) {                                                                          \
-            const __m512i codes = _mm512_load_si512((const __m512i *)(block + g * 64));                        \
-            for (int r = 0; r < ROWS; r++) {                                                                   \
-                int32_t bytes;                                                                                 \
-                memcpy(&bytes, x + r * x_bytes + b * 32 + g * 4, 4);                                          \
-                sum[r] = _mm512_dpbusd_epi32(sum[r], codes, _mm512_set1_epi32(bytes));                         \
-            }                                                                                                  \
-        }                                                                                                      \
-        const __m512 scales = _mm512_load_ps((const float *)(block + 512));                                   \
-        for (int r = 0; r < ROWS; r++) {                                                                       \
-            const float dx = *(const float *)((const uint8_t *)d + r * x_bytes + b * 4);                       \
-            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[r]), _mm512_mul_ps(scales, _mm512_set1_ps(dx)), acc[r]); \
-        }                                                                                                      \
-    }                                                                                                          \
-    for (int r = 0; r < ROWS; r++) _mm512_mask_storeu_ps(y + r * ldy, mask, acc[r]);                           \
-}
-
-TILE(8)
-TILE(4)
-TILE(2)
-TILE(1)
-
-EG_VNNI512 static void gemm_avx512vnni(const void *xq, int m, const void *w, int weight_type, long row_bytes, int n, int k, float *y,
-                                       long ldy) {
-    const int nb = k / 32;
-    const long x_bytes = eg_int8_row_bytes(k);
-    _Alignas(64) uint8_t panel[(EG_QUANTIZED_MAX_K / 32) * EG_INT8_PANEL16_BLOCK_BYTES];
-    _Alignas(64) uint8_t codes[EG_INT8_PANEL16_COLUMNS * EG_QUANTIZED_MAX_K];
-    for (int j = 0; j < n; j += EG_INT8_PANEL16_COLUMNS) {
-        const int columns = n - j < EG_INT8_PANEL16_COLUMNS ? n - j : EG_INT8_PANEL16_COLUMNS;
-        eg_int8_pack_panel16((const uint8_t *)w + j * row_bytes, weight_type, row_bytes, columns, nb, codes, panel);
-        const __mmask16 mask = (__mmask16)((1u << columns) - 1);
-        int i = 0;
-        for (; i + 8 <= m; i += 8) tile8(panel, nb, (const int8_t *)xq + i * x_bytes, x_bytes, k, y + i * ldy + j, ldy, mask);
-        if (i + 4 <= m) { tile4(panel, nb, (const int8_t *)xq + i * x_bytes, x_bytes, k, y + i * ldy + j, ldy, mask); i += 4; }
-        if (i + 2 <= m) { tile2(panel, nb, (const int8_t *)xq + i * x_bytes, x_bytes, k, y + i * ldy + j, ldy, mask); i += 2; }
-        if (i < m) tile1(panel, nb, (const int8_t *)xq + i * x_bytes, x_bytes, k, y + i * ldy + j, ldy, mask);
-    }
-}
+/* The tiles of 8, 4, 2 and 1 rows against a 16-column panel, and the driver gemm_avx512vnni. */
+#define EG_I8_TARGET EG_VNNI512
+#define EG_I8_NAME gemm_avx512vnni
+#define EG_I8_COLUMNS EG_INT8_PANEL16_COLUMNS
+#define EG_I8_BLOCK_BYTES EG_INT8_PANEL16_BLOCK_BYTES
+#define EG_I8_PACK eg_int8_pack_panel16
+#define EG_I8_MAX_ROWS 8
+#define EG_I8_VI __m512i
+#define EG_I8_VF __m512
+#define EG_I8_SET1_EPI32 _mm512_set1_epi32
+#define EG_I8_LOAD_CODES(p) _mm512_load_si512((const __m512i *)(p))
+#define EG_I8_DPBUSD _mm512_dpbusd_epi32
+#define EG_I8_LOAD_PS _mm512_load_ps
+#define EG_I8_SETZERO_PS _mm512_setzero_ps
+#define EG_I8_FMADD_PS _mm512_fmadd_ps
+#define EG_I8_CVTEPI32_PS _mm512_cvtepi32_ps
+#define EG_I8_MUL_PS _mm512_mul_ps
+#define EG_I8_SET1_PS _mm512_set1_ps
+#define EG_I8_STORE_ROW(y, v, columns) _mm512_mask_storeu_ps(y, (__mmask16)((1u << (columns)) - 1), v)
+#include "int8_tiles_body.h"
 
 void eg_quantize_int8_avx512vnni(const float *x, long ldx, int m, int k, int weight_type, void *out) {
     quantize_avx512(x, ldx, m, k, weight_type, out);

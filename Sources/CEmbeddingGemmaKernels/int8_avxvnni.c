@@ -102,62 +102,37 @@ EG_AVXVNNI static void pack_panel(const uint8_t *w, int weight_type, long row_by
     }
 }
 
-/* ROWS activation rows against one panel, as the AVX-512 tiles do; results go through a buffer
-   so that a partial panel writes only its `columns`. */
-#define TILE(ROWS)                                                                                             \
-EG_AVXVNNI static void tile##ROWS(const uint8_t *panel, int nb, const int8_t *x, long x_bytes, int k, float *y, \
-                                  long ldy, int columns) {                                                     \
-    __m256 acc[ROWS];                                                                                          \
-    for (int r = 0; r < ROWS; r++) acc[r] = _mm256_setzero_ps();                                               \
-    const float *d = (const float *)(x + k);                                                                   \
-    const int32_t *correction = (const int32_t *)(d + nb);                                                     \
-    for (int b = 0; b < nb; b++) {                                                                             \
-        const uint8_t *block = panel + (long)b * BLOCK_BYTES;                                                  \
-        __m256i sum[ROWS];                                                                                     \
-        for (int r = 0; r < ROWS; r++) sum[r] = _mm256_set1_epi32(*(const int32_t *)((const uint8_t *)correction + r * x_bytes + b * 4)); \
-        for (int g = 0; g < 8; g++) {                                                                          \
-            const __m256i codes = _mm256_load_si256((const __m256i *)(block + g * 32));                        \
-            for (int r = 0; r < ROWS; r++) {                                                                   \
-                int32_t bytes;                                                                                 \
-                memcpy(&bytes, x + r * x_bytes + b * 32 + g * 4, 4);                                          \
-                sum[r] = _mm256_dpbusd_avx_epi32(sum[r], codes, _mm256_set1_epi32(bytes));                     \
-            }                                                                                                  \
-        }                                                                                                      \
-        const __m256 scales = _mm256_load_ps((const float *)(block + 256));                                   \
-        for (int r = 0; r < ROWS; r++) {                                                                       \
-            const float dx = *(const float *)((const uint8_t *)d + r * x_bytes + b * 4);                       \
-            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[r]), _mm256_mul_ps(scales, _mm256_set1_ps(dx)), acc[r]); \
-        }                                                                                                      \
-    }                                                                                                          \
-    for (int r = 0; r < ROWS; r++) {                                                                           \
-        if (columns == COLUMNS) {                                                                              \
-            _mm256_storeu_ps(y + r * ldy, acc[r]);                                                             \
-        } else {                                                                                               \
-            float lanes[COLUMNS];                                                                              \
-            _mm256_storeu_ps(lanes, acc[r]);                                                                   \
-            memcpy(y + r * ldy, lanes, (size_t)columns * sizeof(float));                                       \
-        }                                                                                                      \
-    }                                                                                                          \
-}
-
-TILE(4)
-TILE(2)
-TILE(1)
-
-EG_AVXVNNI static void gemm_avxvnni(const void *xq, int m, const void *w, int weight_type, long row_bytes, int n, int k, float *y, long ldy) {
-    const int nb = k / 32;
-    const long x_bytes = eg_int8_row_bytes(k);
-    _Alignas(64) uint8_t panel[(EG_QUANTIZED_MAX_K / 32) * BLOCK_BYTES];
-    _Alignas(64) uint8_t codes[COLUMNS * EG_QUANTIZED_MAX_K];
-    for (int j = 0; j < n; j += COLUMNS) {
-        const int columns = n - j < COLUMNS ? n - j : COLUMNS;
-        pack_panel((const uint8_t *)w + j * row_bytes, weight_type, row_bytes, columns, nb, codes, panel);
-        int i = 0;
-        for (; i + 4 <= m; i += 4) tile4(panel, nb, (const int8_t *)xq + i * x_bytes, x_bytes, k, y + i * ldy + j, ldy, columns);
-        if (i + 2 <= m) { tile2(panel, nb, (const int8_t *)xq + i * x_bytes, x_bytes, k, y + i * ldy + j, ldy, columns); i += 2; }
-        if (i < m) tile1(panel, nb, (const int8_t *)xq + i * x_bytes, x_bytes, k, y + i * ldy + j, ldy, columns);
+/* A partial panel's row goes through a buffer, so that only its `columns` are written. */
+EG_AVXVNNI static inline void store_row(float *y, __m256 v, int columns) {
+    if (columns == COLUMNS) {
+        _mm256_storeu_ps(y, v);
+        return;
     }
+    float lanes[COLUMNS];
+    _mm256_storeu_ps(lanes, v);
+    memcpy(y, lanes, (size_t)columns * sizeof(float));
 }
+
+/* The tiles of 4, 2 and 1 rows (16 vector registers) against an 8-column panel, and the driver gemm_avxvnni. */
+#define EG_I8_TARGET EG_AVXVNNI
+#define EG_I8_NAME gemm_avxvnni
+#define EG_I8_COLUMNS COLUMNS
+#define EG_I8_BLOCK_BYTES BLOCK_BYTES
+#define EG_I8_PACK pack_panel
+#define EG_I8_MAX_ROWS 4
+#define EG_I8_VI __m256i
+#define EG_I8_VF __m256
+#define EG_I8_SET1_EPI32 _mm256_set1_epi32
+#define EG_I8_LOAD_CODES(p) _mm256_load_si256((const __m256i *)(p))
+#define EG_I8_DPBUSD _mm256_dpbusd_avx_epi32
+#define EG_I8_LOAD_PS _mm256_load_ps
+#define EG_I8_SETZERO_PS _mm256_setzero_ps
+#define EG_I8_FMADD_PS _mm256_fmadd_ps
+#define EG_I8_CVTEPI32_PS _mm256_cvtepi32_ps
+#define EG_I8_MUL_PS _mm256_mul_ps
+#define EG_I8_SET1_PS _mm256_set1_ps
+#define EG_I8_STORE_ROW store_row
+#include "int8_tiles_body.h"
 
 void eg_quantize_int8_avxvnni(const float *x, long ldx, int m, int k, int weight_type, void *out) {
     quantize_avxvnni(x, ldx, m, k, weight_type, out);
