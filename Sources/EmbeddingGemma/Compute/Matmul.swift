@@ -411,7 +411,7 @@ enum Matmul {
 
     /// Int8 products on Q8_0/Q4_0 weights for any number of rows, as llama.cpp computes them: the
     /// input rows, quantized per block of 32 to int8 with a float scale (``Int8Activations``), meet the
-    /// weights' codes in exact integer dot products per block in the VNNI kernel (``int8Kernel``), then
+    /// weights' codes in exact integer dot products per block in the int8 kernel (``int8Kernel``), then
     /// one float multiply-add per block with both scales. The caller checks ``int8Kernel`` and that the
     /// weight's type and row length are the activations'.
     static func int8Linear(_ quantized: Int8Activations, weight: WeightMatrix, into output: UnsafeMutablePointer<Float>) {
@@ -424,7 +424,7 @@ enum Matmul {
             forEachKernelBlock(rows: rows, columns: weight.rows, parallel: parallel) { firstRow, rowCount, first, count in
                 // Cannot fail: the type and the row length were checked by usesQuantizedKernel.
                 _ = kernel.product(q.value + firstRow * activationBytes, Int32(rowCount), weight.bytes + first * weight.rowBytes, type,
-                            weight.rowBytes, Int32(count), Int32(k), output + firstRow * weight.rows + first, weight.rows)
+                                   weight.rowBytes, Int32(count), Int32(k), output + firstRow * weight.rows + first, weight.rows)
             }
         }
     }
