@@ -16,6 +16,7 @@
 #endif
 
 #include "amx_tiles.h"
+#include "cpu_state.h"
 #include "int8_layout.h"
 
 int eg_amx_int8_available(void) {
@@ -23,9 +24,7 @@ int eg_amx_int8_available(void) {
     unsigned int a, b, c, d;
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
     if (!((d >> 24) & 1) || !((d >> 25) & 1)) return 0; /* AMX-TILE, AMX-INT8 */
-    unsigned int xcr0_lo, xcr0_hi;
-    __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
-    return ((xcr0_lo >> 17) & 3) == 3; /* XTILECFG and XTILEDATA state enabled by the OS */
+    return ((eg_xcr0() >> 17) & 3) == 3; /* XTILECFG and XTILEDATA state enabled by the OS */
 }
 
 int eg_amx_request_permission(void) {
@@ -42,9 +41,21 @@ int eg_amx_request_permission(void) {
 #endif
 }
 
+/* Tiles: 0 and 1 the C tiles (16 rows x 16 int32), 2 the A tile (16 rows x 32 bytes), 3 the B
+   tile (8 rows x 64 bytes). */
+static eg_tile_config amx_kernel_config(void) {
+    eg_tile_config config;
+    memset(&config, 0, sizeof config);
+    config.palette = 1;
+    config.rows[0] = 16; config.colsb[0] = 64;
+    config.rows[1] = 16; config.colsb[1] = 64;
+    config.rows[2] = 16; config.colsb[2] = 32;
+    config.rows[3] = 8;  config.colsb[3] = 64;
+    return config;
+}
+
 /* The kernel with the tile instructions. */
 #define EG_AMX_FUNCTION gemm_amx
-#define EG_AMX_CONFIG_NAME amx_config
 #define EG_AMX_TARGET __attribute__((target("amx-tile,amx-int8,avx512f,avx512bw,avx512vl,avx512vnni,f16c")))
 #define EG_TILE_STATE
 #define EG_TILE_LOADCONFIG(config) _tile_loadconfig(config)
@@ -56,7 +67,6 @@ int eg_amx_request_permission(void) {
 #define EG_TILE_FAULT 0
 #include "amx_body.h"
 #undef EG_AMX_FUNCTION
-#undef EG_AMX_CONFIG_NAME
 #undef EG_AMX_TARGET
 #undef EG_TILE_STATE
 #undef EG_TILE_LOADCONFIG
@@ -69,7 +79,6 @@ int eg_amx_request_permission(void) {
 
 /* The same kernel with the software model of the tiles. */
 #define EG_AMX_FUNCTION gemm_amx_model
-#define EG_AMX_CONFIG_NAME amx_model_config
 #define EG_AMX_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,f16c")))
 #define EG_TILE_STATE eg_tile_model tile_model = {0};
 #define EG_TILE_LOADCONFIG(config) eg_tile_model_loadconfig(&tile_model, config)
@@ -81,17 +90,22 @@ int eg_amx_request_permission(void) {
 #define EG_TILE_FAULT (tile_model.fault)
 #include "amx_body.h"
 
-/* Fewer rows than a tile: the AVX-512 VNNI kernel (the same floats). */
-int eg_gemm_int8_amx(const void *xq, int m, const void *w, int weight_type, long row_bytes, int n, int k, float *y, long ldy) {
+typedef int (*amx_kernel)(const void *xq, int m, const void *w, int weight_type, long row_bytes, int n, int k, float *y, long ldy);
+
+/* The checks of both entry points; fewer rows than a tile take the AVX-512 VNNI kernel (the same floats). */
+static int amx_product(amx_kernel tiles, const void *xq, int m, const void *w, int weight_type, long row_bytes, int n, int k, float *y,
+                       long ldy) {
     if (!eg_int8_supported(weight_type, k)) return 0;
     if (m < 16) return eg_gemm_int8_avx512vnni(xq, m, w, weight_type, row_bytes, n, k, y, ldy);
-    return gemm_amx(xq, m, w, weight_type, row_bytes, n, k, y, ldy);
+    return tiles(xq, m, w, weight_type, row_bytes, n, k, y, ldy);
+}
+
+int eg_gemm_int8_amx(const void *xq, int m, const void *w, int weight_type, long row_bytes, int n, int k, float *y, long ldy) {
+    return amx_product(gemm_amx, xq, m, w, weight_type, row_bytes, n, k, y, ldy);
 }
 
 int eg_gemm_int8_amx_model(const void *xq, int m, const void *w, int weight_type, long row_bytes, int n, int k, float *y, long ldy) {
-    if (!eg_int8_supported(weight_type, k)) return 0;
-    if (m < 16) return eg_gemm_int8_avx512vnni(xq, m, w, weight_type, row_bytes, n, k, y, ldy);
-    return gemm_amx_model(xq, m, w, weight_type, row_bytes, n, k, y, ldy);
+    return amx_product(gemm_amx_model, xq, m, w, weight_type, row_bytes, n, k, y, ldy);
 }
 
 /* One TDPBSUD of the given shape: tile 0 = c, tile 1 = a, tile 2 = b. */

@@ -2,7 +2,8 @@
    EG_AMX_FUNCTION (the function's name), EG_AMX_TARGET (its attributes), and the tile operations
    EG_TILE_STATE, EG_TILE_LOADCONFIG(config), EG_TILE_ZERO(t), EG_TILE_LOADD(t, base, stride),
    EG_TILE_DPBSUD(c, a, b), EG_TILE_STORED(t, base, stride), EG_TILE_RELEASE() and EG_TILE_FAULT (non-zero
-   when an operation faulted): the instructions, or the software model of amx_tiles.h.
+   when an operation faulted): the instructions, or the software model of amx_tiles.h. The tiles'
+   shapes are amx_kernel_config()'s (amx.c).
 
    The weights are packed 16 columns at a time into the panels of the AVX-512 VNNI kernel, whose
    blocks are AMX B tiles (8 rows: dword g of each of the 16 columns, 4 codes a column). For 16
@@ -12,19 +13,6 @@
    float sums as fma(float(sum), scale_w * scale_x, acc) — the order of eg_gemm_int8_reference, so
    the same floats. The C tiles alternate between two registers so that the next block's product
    is on its way while this block's sums are scaled. */
-
-/* Tiles: 0 and 1 the C tiles (16 rows x 16 int32), 2 the A tile (16 rows x 32 bytes), 3 the B
-   tile (8 rows x 64 bytes). */
-static inline eg_tile_config EG_AMX_CONFIG_NAME(void) {
-    eg_tile_config config;
-    memset(&config, 0, sizeof config);
-    config.palette = 1;
-    config.rows[0] = 16; config.colsb[0] = 64;
-    config.rows[1] = 16; config.colsb[1] = 64;
-    config.rows[2] = 16; config.colsb[2] = 32;
-    config.rows[3] = 8;  config.colsb[3] = 64;
-    return config;
-}
 
 /* The C tile C of block b: zero, A from the activation rows at x (x_bytes apart), B from the
    panel, multiply, store to `sums`. */
@@ -45,7 +33,7 @@ EG_AMX_TARGET static int EG_AMX_FUNCTION(const void *xq, int m, const void *w, i
     _Alignas(64) uint8_t panel[(EG_QUANTIZED_MAX_K / 32) * EG_INT8_PANEL16_BLOCK_BYTES];
     _Alignas(64) uint8_t codes[EG_INT8_PANEL16_COLUMNS * EG_QUANTIZED_MAX_K];
     _Alignas(64) int32_t sums[2][16 * 16];
-    const eg_tile_config config = EG_AMX_CONFIG_NAME();
+    const eg_tile_config config = amx_kernel_config();
     EG_TILE_LOADCONFIG(&config);
     for (int j = 0; j < n && !EG_TILE_FAULT; j += EG_INT8_PANEL16_COLUMNS) {
         const int columns = n - j < EG_INT8_PANEL16_COLUMNS ? n - j : EG_INT8_PANEL16_COLUMNS;

@@ -91,11 +91,12 @@ static inline void eg_tile_model_dpbsud(eg_tile_model *model, int c, int a, int 
     }
     for (int m = 0; m < model->rows[c]; m++) {
         for (int n = 0; n < model->colsb[c] / 4; n++) {
-            int32_t sum;
+            /* 32-bit sums that wrap on overflow, as the instruction's do (unsigned: defined in C). */
+            uint32_t sum;
             memcpy(&sum, model->data[c] + m * 64 + n * 4, 4);
             for (int k = 0; k < model->colsb[a] / 4; k++)
                 for (int i = 0; i < 4; i++)
-                    sum += (int32_t)(int8_t)model->data[a][m * 64 + 4 * k + i] * (int32_t)model->data[b][k * 64 + 4 * n + i];
+                    sum += (uint32_t)((int32_t)(int8_t)model->data[a][m * 64 + 4 * k + i] * (int32_t)model->data[b][k * 64 + 4 * n + i]);
             memcpy(model->data[c] + m * 64 + n * 4, &sum, 4);
         }
     }

@@ -4,15 +4,14 @@
 #include <cpuid.h>
 #include <immintrin.h>
 #include "avx512_blocks.h"
+#include "cpu_state.h"
 
 int eg_avx512_available(void) {
     if (!eg_avx2_fma_available()) return 0;
     unsigned int a, b, c, d;
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
     if (!((b >> 16) & 1)) return 0; /* AVX512F */
-    unsigned int xcr0_lo, xcr0_hi;
-    __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
-    return (xcr0_lo & 0xE6) == 0xE6; /* XMM, YMM, opmask and both ZMM halves enabled by the OS */
+    return (eg_xcr0() & 0xE6) == 0xE6; /* XMM, YMM, opmask and both ZMM halves enabled by the OS */
 }
 
 /* 4 input rows x 6 weight rows: 24 accumulators + 6 weight vectors + 1 input vector = 31 of the

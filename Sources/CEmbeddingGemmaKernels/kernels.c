@@ -3,6 +3,7 @@
 #if defined(__x86_64__) || defined(_M_X64)
 #include <cpuid.h>
 #include "block_simd.h"
+#include "cpu_state.h"
 #include "gemm_driver.h"
 #include "avx512_blocks.h"
 
@@ -11,9 +12,7 @@ int eg_avx2_fma_available(void) {
     if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
     const int fma = (c >> 12) & 1, osxsave = (c >> 27) & 1, avx = (c >> 28) & 1, f16c = (c >> 29) & 1;
     if (!fma || !osxsave || !avx || !f16c) return 0;
-    unsigned int xcr0_lo, xcr0_hi;
-    __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
-    if ((xcr0_lo & 0x6) != 0x6) return 0; /* XMM and YMM state enabled by the OS */
+    if ((eg_xcr0() & 0x6) != 0x6) return 0; /* XMM and YMM state enabled by the OS */
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
     return (b >> 5) & 1; /* AVX2 */
 }
