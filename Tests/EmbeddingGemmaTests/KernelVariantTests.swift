@@ -125,3 +125,29 @@ struct BLASCoreTests {
         #expect(!ComputeEnvironment.isGeneric(blasCore: nil), "no BLAS core (Accelerate) is not generic")
     }
 }
+
+@Suite("CPU description")
+struct CPUDescriptionTests {
+    @Test("the CPU is named with its family and model numbers, from the first processor's block")
+    func familyAndModel() {
+        let twoProcessors = """
+            processor\t: 0
+            vendor_id\t: GenuineIntel
+            cpu family\t: 6
+            model\t\t: 207
+            model name\t: Intel(R) Xeon(R) Platinum 8581C CPU @ 2.10GHz
+            flags\t\t: fpu avx2 amx_tile
+
+            processor\t: 1
+            cpu family\t: 25
+            model\t\t: 1
+            model name\t: another
+
+            """
+        #expect(ComputeEnvironment.cpuModel(cpuinfo: twoProcessors)
+                == "Intel(R) Xeon(R) Platinum 8581C CPU @ 2.10GHz (family 6 model 207)")
+        #expect(ComputeEnvironment.cpuModel(cpuinfo: "model name\t: AMD EPYC\n") == "AMD EPYC",
+                "without family and model numbers, the name alone")
+        #expect(ComputeEnvironment.cpuModel(cpuinfo: "") == "unknown CPU")
+    }
+}

@@ -12,12 +12,29 @@ import Dispatch
 /// What the engine computes with on this machine: the CPU's vector features, the BLAS library's
 /// choice of kernels, and which kernel each kind of product runs. `gemma-embed bench` prints it.
 public enum ComputeEnvironment {
-    /// The CPU model name (`/proc/cpuinfo` on Linux).
+    /// The CPU model name with its family and model numbers (`/proc/cpuinfo` on Linux), e.g.
+    /// "AMD EPYC (family 26 model 2)": virtual machines often report only a brand name, which does not
+    /// tell a first-generation Zen from a fifth.
     public static var cpuModel: String {
-        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
-              let value = line.split(separator: ":", maxSplits: 1).last else { return "unknown CPU" }
-        return String(value.drop(while: { $0 == " " || $0 == "\t" }))
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown CPU" }
+        return cpuModel(cpuinfo: info)
+    }
+
+    /// The CPU description ``cpuModel`` makes of a `/proc/cpuinfo` text (its first processor).
+    static func cpuModel(cpuinfo: String) -> String {
+        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        var fields: [String: String] = [:]
+        for line in cpuinfo.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.isEmpty { break }  // the end of the first processor's block
+            let parts = line.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            var key = parts[0]
+            while let last = key.last, blank(last) { key.removeLast() }
+            fields[String(key)] = String(parts[1].drop(while: blank))
+        }
+        let name = fields["model name"] ?? "unknown CPU"
+        guard let family = fields["cpu family"], let model = fields["model"] else { return name }
+        return "\(name) (family \(family) model \(model))"
     }
 
     /// The vector features that matter to the kernels, as the kernel reports them (`/proc/cpuinfo` names).
