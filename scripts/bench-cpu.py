@@ -3,6 +3,7 @@
 
 Usage:  scripts/bench-cpu.py [--rounds N] [--bin PATH] [--model DIR] [--files DIR]
                              [--llama-bench PATH | --build-llama] [--no-reference] [--json-out FILE]
+        scripts/bench-cpu.py --report FILE      (the section of a saved --json-out again)
 
 Runs `gemma-embed bench --workloads w1,w2` (W1: 64 documents of 256 tokens; W2: a 12-token query) for
   float32, Q8_0 and calibrated Q4_0 (GGUF files `gemma-embed quantize` writes once into --files),
@@ -160,6 +161,88 @@ def fmt(value, digits=0):
     return "–" if value is None else f"{value:.{digits}f}"
 
 
+def print_report(rounds, has_amx, threads, started, finished, commit, results, anchors):
+    """The Markdown section for BENCHMARKS.md."""
+    first = results["float32"][0]
+    print(f"## {first['machine']}, {started:%Y-%m-%d %H:%M}–{finished:%H:%M} UTC, commit {commit}, "
+          f"{first['threads']} threads\n")
+    print(f"`scripts/bench-cpu.py --rounds {rounds}`; CPU features: {' '.join(first['features'])}; "
+          f"BLAS core: {first['blas'] or 'none'}.\n")
+    print(f"Kernels (float32 run): {first['kernels']}.\n")
+    if has_amx:
+        print(f"With EMBEDDINGGEMMA_AMX=1: {results['Q8_0, AMX tiles'][0]['kernels'].split('; ')[-1]}.\n")
+
+    header = " | ".join(f"round {i + 1}" for i in range(rounds))
+    separator = "|".join("---" for _ in range(rounds + 4))
+    st = anchors.get("sentence-transformers")
+    anchor_w1 = {"float32": ("sentence-transformers", st and st["W1"]["tokens_per_s"])}
+    for name in results:
+        if name.startswith("Q8_0") and "llama.cpp Q8_0" in anchors:
+            anchor_w1[name] = ("llama.cpp Q8_0", anchors["llama.cpp Q8_0"]["tokens_per_s"])
+        if name.startswith("Q4_0") and "llama.cpp Q4_0" in anchors:
+            anchor_w1[name] = ("llama.cpp Q4_0", anchors["llama.cpp Q4_0"]["tokens_per_s"])
+    print(f"| W1 (64 × 256-token documents), tokens/s | {header} | median | anchor | ratio |")
+    print(f"|{separator}|")
+    medians = {}
+    for name, runs in results.items():
+        medians[name] = {key: statistics.median(r[key] for r in runs) for key in ("w1", "w2", "rss")}
+        anchor_name, anchor_value = anchor_w1.get(name, (None, None))
+        ratio = f"**{medians[name]['w1'] / anchor_value:.2f}×**" if anchor_value else "–"
+        anchor = f"{anchor_name} {anchor_value:.0f}" if anchor_value else "–"
+        cells = " | ".join(fmt(r["w1"]) for r in runs)
+        print(f"| {name} | {cells} | {fmt(medians[name]['w1'])} | {anchor} | {ratio} |")
+    peaks = [r["peak"] for r in results["float32"] if r["peak"] is not None]
+    if peaks:
+        print(f"| float32, % of the probe's float32 peak | {' | '.join(fmt(p, 1) + ' %' for p in peaks)} | "
+              f"{statistics.median(peaks):.1f} % | | |")
+    if "llama.cpp F32" in anchors:
+        value = anchors["llama.cpp F32"]["tokens_per_s"]
+        print(f"| float32 against llama.cpp F32 |{' |' * rounds} {fmt(medians['float32']['w1'])} | "
+              f"llama.cpp F32 {value:.0f} | **{medians['float32']['w1'] / value:.2f}×** |")
+    print()
+    print(f"| W2 (12-token query) p50, ms | {header} | median | anchor | speed-up over float32 |")
+    print(f"|{separator}|")
+    for name, runs in results.items():
+        cells = " | ".join(fmt(r["w2"], 1) for r in runs)
+        anchor = f"sentence-transformers {st['W2']['p50_ms']:.1f}" if st and name == "float32" else "–"
+        faster = medians["float32"]["w2"] / medians[name]["w2"]
+        print(f"| {name} | {cells} | {fmt(medians[name]['w2'], 1)} | {anchor} | "
+              f"{'–' if name == 'float32' else f'{faster:.2f}×'} |")
+    print()
+    print("Peak RSS (median, MB): " + ", ".join(f"{name} {m['rss']:.0f}" for name, m in medians.items())
+          + (f"; sentence-transformers {st['peak_rss_mb']:.0f}" if st else "") + ".\n")
+    if anchors:
+        engines = [st["engine"]] if st else []
+        builds = {a.get("build") for k, a in anchors.items() if k.startswith("llama.cpp")} - {None}
+        engines += [f"llama.cpp build {b} (llama-bench -embd 1 -p 256 -n 0 -t {threads} -r 3)" for b in builds]
+        print("Anchors: " + "; ".join(engines) + ".\n")
+
+    print("Speed goals of issue 12 on this CPU (medians):\n")
+    for text, met in speed_goals(results, medians, anchor_w1, st, peaks):
+        print(f"- {'met' if met else '**not met**'}: {text}")
+
+
+def speed_goals(results, medians, anchor_w1, st, peaks):
+    """Issue 12's speed goals as (text with the measured value, met) pairs."""
+    goals = []
+    if st:
+        ratio = medians["float32"]["w1"] / st["W1"]["tokens_per_s"]
+        goals.append((f"float32 W1 ≥ 1.2× sentence-transformers ({ratio:.2f}×)", ratio >= 1.2))
+    if peaks:
+        goals.append((f"float32 W1 ≥ 70 % of the float32 peak ({statistics.median(peaks):.1f} %)",
+                      statistics.median(peaks) >= 70))
+    goals.append((f"float32 W2 ≤ 25 ms ({medians['float32']['w2']:.1f} ms)", medians["float32"]["w2"] <= 25))
+    for name in results:
+        if name.startswith("Q") and name in anchor_w1:
+            ratio = medians[name]["w1"] / anchor_w1[name][1]
+            goals.append((f"{name} W1 ≥ 1.3× llama.cpp ({ratio:.2f}×)", ratio >= 1.3))
+        if name.startswith("Q"):
+            faster = medians["float32"]["w2"] / medians[name]["w2"]
+            goals.append((f"{name} W2 ≥ 1.5× faster than float32 and ≤ 10 ms ({faster:.2f}×, "
+                          f"{medians[name]['w2']:.1f} ms)", faster >= 1.5 and medians[name]["w2"] <= 10))
+    return goals
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of every variant (default 3)")
@@ -171,7 +254,15 @@ def main():
     parser.add_argument("--build-llama", action="store_true", help="build llama-bench outside the project")
     parser.add_argument("--no-reference", action="store_true", help="skip the sentence-transformers anchor")
     parser.add_argument("--json-out", help="also write every measurement as JSON to this file")
+    parser.add_argument("--report", metavar="FILE", help="print the section of a saved --json-out; measure nothing")
     args = parser.parse_args()
+    if args.report:
+        with open(args.report) as f:
+            saved = json.load(f)
+        parse = datetime.datetime.fromisoformat
+        print_report(len(saved["results"]["float32"]), saved["amx"], saved["threads"], parse(saved["started"]),
+                     parse(saved["finished"]), saved["commit"], saved["results"], saved["anchors"])
+        return
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
     if not os.path.isdir(args.model):
@@ -220,84 +311,13 @@ def main():
 
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True).stdout.strip() or "unknown"
-    first = results["float32"][0]
-    print(f"## {first['machine']}, {started:%Y-%m-%d %H:%M}–{finished:%H:%M} UTC, commit {commit}, "
-          f"{first['threads']} threads\n")
-    print(f"`scripts/bench-cpu.py --rounds {args.rounds}`; CPU features: {' '.join(first['features'])}; "
-          f"BLAS core: {first['blas'] or 'none'}.\n")
-    print(f"Kernels (float32 run): {first['kernels']}.\n")
-    if has_amx:
-        print(f"With EMBEDDINGGEMMA_AMX=1: {results['Q8_0, AMX tiles'][0]['kernels'].split('; ')[-1]}.\n")
-
-    header = " | ".join(f"round {i + 1}" for i in range(args.rounds))
-    separator = "|".join("---" for _ in range(args.rounds + 4))
-    st = anchors.get("sentence-transformers")
-    anchor_w1 = {"float32": ("sentence-transformers", st and st["W1"]["tokens_per_s"])}
-    for name in results:
-        if name.startswith("Q8_0") and "llama.cpp Q8_0" in anchors:
-            anchor_w1[name] = ("llama.cpp Q8_0", anchors["llama.cpp Q8_0"]["tokens_per_s"])
-        if name.startswith("Q4_0") and "llama.cpp Q4_0" in anchors:
-            anchor_w1[name] = ("llama.cpp Q4_0", anchors["llama.cpp Q4_0"]["tokens_per_s"])
-    print(f"| W1 (64 × 256-token documents), tokens/s | {header} | median | anchor | ratio |")
-    print(f"|{separator}|")
-    medians = {}
-    for name, runs in results.items():
-        medians[name] = {key: statistics.median(r[key] for r in runs) for key in ("w1", "w2", "rss")}
-        anchor_name, anchor_value = anchor_w1.get(name, (None, None))
-        ratio = f"**{medians[name]['w1'] / anchor_value:.2f}×**" if anchor_value else "–"
-        anchor = f"{anchor_name} {anchor_value:.0f}" if anchor_value else "–"
-        cells = " | ".join(fmt(r["w1"]) for r in runs)
-        print(f"| {name} | {cells} | {fmt(medians[name]['w1'])} | {anchor} | {ratio} |")
-    peaks = [r["peak"] for r in results["float32"] if r["peak"] is not None]
-    if peaks:
-        print(f"| float32, % of the probe's float32 peak | {' | '.join(fmt(p, 1) + ' %' for p in peaks)} | "
-              f"{statistics.median(peaks):.1f} % | | |")
-    if "llama.cpp F32" in anchors:
-        value = anchors["llama.cpp F32"]["tokens_per_s"]
-        print(f"| float32 against llama.cpp F32 |{' |' * args.rounds} {fmt(medians['float32']['w1'])} | "
-              f"llama.cpp F32 {value:.0f} | **{medians['float32']['w1'] / value:.2f}×** |")
-    print()
-    print(f"| W2 (12-token query) p50, ms | {header} | median | anchor | speed-up over float32 |")
-    print(f"|{separator}|")
-    for name, runs in results.items():
-        cells = " | ".join(fmt(r["w2"], 1) for r in runs)
-        anchor = f"sentence-transformers {st['W2']['p50_ms']:.1f}" if st and name == "float32" else "–"
-        faster = medians["float32"]["w2"] / medians[name]["w2"]
-        print(f"| {name} | {cells} | {fmt(medians[name]['w2'], 1)} | {anchor} | "
-              f"{'–' if name == 'float32' else f'{faster:.2f}×'} |")
-    print()
-    print("Peak RSS (median, MB): " + ", ".join(f"{name} {m['rss']:.0f}" for name, m in medians.items())
-          + (f"; sentence-transformers {st['peak_rss_mb']:.0f}" if st else "") + ".\n")
-    if anchors:
-        engines = [st["engine"]] if st else []
-        builds = {a.get("build") for k, a in anchors.items() if k.startswith("llama.cpp")} - {None}
-        engines += [f"llama.cpp build {b} (llama-bench -embd 1 -p 256 -n 0 -t {threads} -r 3)" for b in builds]
-        print("Anchors: " + "; ".join(engines) + ".\n")
-
-    goals = []
-    if st:
-        ratio = medians["float32"]["w1"] / st["W1"]["tokens_per_s"]
-        goals.append((f"float32 W1 ≥ 1.2× sentence-transformers ({ratio:.2f}×)", ratio >= 1.2))
-    if peaks:
-        goals.append((f"float32 W1 ≥ 70 % of the float32 peak ({statistics.median(peaks):.1f} %)",
-                      statistics.median(peaks) >= 70))
-    goals.append((f"float32 W2 ≤ 25 ms ({medians['float32']['w2']:.1f} ms)", medians["float32"]["w2"] <= 25))
-    for name in results:
-        if name.startswith("Q") and name in anchor_w1:
-            ratio = medians[name]["w1"] / anchor_w1[name][1]
-            goals.append((f"{name} W1 ≥ 1.3× llama.cpp ({ratio:.2f}×)", ratio >= 1.3))
-        if name.startswith("Q"):
-            faster = medians["float32"]["w2"] / medians[name]["w2"]
-            goals.append((f"{name} W2 ≥ 1.5× faster than float32 and ≤ 10 ms ({faster:.2f}×, "
-                          f"{medians[name]['w2']:.1f} ms)", faster >= 1.5 and medians[name]["w2"] <= 10))
-    print("Issue 12's goals on this CPU (medians):\n")
-    for text, met in goals:
-        print(f"- {'met' if met else '**not met**'}: {text}")
+    print_report(args.rounds, has_amx, threads, started, finished, commit, results, anchors)
 
     if args.json_out:
         with open(args.json_out, "w") as f:
             json.dump({"cpu": cpu.get("model name"), "family": cpu.get("cpu family"), "model": cpu.get("model"),
-                       "started": started.isoformat(), "commit": commit, "results": results, "anchors": anchors},
+                       "amx": has_amx, "threads": threads, "started": started.isoformat(),
+                       "finished": finished.isoformat(), "commit": commit, "results": results, "anchors": anchors},
                       f, indent=2)
 
 
