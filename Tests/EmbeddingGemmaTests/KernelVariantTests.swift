@@ -3,9 +3,10 @@ import Testing
 @testable import EmbeddingGemma
 
 /// Every float32 product kernel this CPU runs, called directly, against a double-precision naive
-/// product: AVX2 (4 × 3 blocks) and AVX-512 (4 × 6 blocks) where the CPU has them. Shapes cover
-/// the edge blocks (rows not a multiple of 4, weight rows not a multiple of the block width,
-/// more weight rows than one panel) and strided operands.
+/// product: AVX2 (4 × 3 blocks, packed 6 × 16 tiles) and AVX-512 (4 × 6 blocks, packed 6 × 64 tiles) where
+/// the CPU has them. Shapes cover the edge blocks (rows not a multiple of the tile, weight rows not a
+/// multiple of the block or panel width, more weight rows than one panel, depths past one packed chunk)
+/// and strided operands.
 @Suite("Product kernels on this CPU")
 struct KernelVariantTests {
     static func values(_ count: Int, seed: UInt64) -> [Float] {
@@ -33,7 +34,12 @@ struct KernelVariantTests {
 
     static var kernels: [(String, Kernel)] {
         var list: [(String, Kernel)] = []
-        if eg_avx2_fma_available() != 0 { list.append(("AVX2", eg_gemm_nt_avx2)) }
+        if eg_avx2_fma_available() != 0 {
+            list.append(("AVX2", eg_gemm_nt_avx2))
+            list.append(("AVX2 packed", { x, ldx, m, w, ldw, n, k, y, ldy in
+                #expect(eg_gemm_packed_avx2(x, ldx, m, w, ldw, n, k, y, ldy) == 1)
+            }))
+        }
         if eg_avx512_available() != 0 {
             list.append(("AVX-512", eg_gemm_nt_avx512))
             list.append(("AVX-512 packed", { x, ldx, m, w, ldw, n, k, y, ldy in
@@ -44,7 +50,8 @@ struct KernelVariantTests {
     }
 
     @Test("float32 kernels equal the naive product",
-          arguments: [(1, 1, 16), (3, 7, 32), (5, 13, 48), (9, 25, 768), (37, 200, 64), (64, 17, 3072), (12, 32, 16), (59, 67, 256)])
+          arguments: [(1, 1, 16), (3, 7, 32), (5, 13, 48), (9, 25, 768), (37, 200, 64), (64, 17, 3072), (12, 32, 16), (59, 67, 256),
+                       (13, 33, 400), (50, 40, 528)])
     func float32(m: Int, n: Int, k: Int) {
         let ldx = k + 16, ldw = k + 32, ldy = n + 5
         let x = Self.values(m * ldx, seed: UInt64(m * 31 + k)), w = Self.values(n * ldw, seed: UInt64(n * 17 + k))
@@ -87,6 +94,16 @@ struct KernelVariantTests {
         var y = [Float](repeating: .nan, count: 1)
         #expect(eg_gemm_packed_avx512(x, 24, 1, w, 24, 1, 24, &y, 1) == 0)
         #expect(eg_gemm_packed_avx512(x, 24, 1, w, 24, 1, 0, &y, 1) == 0)
+        #expect(y[0].isNaN)
+    }
+
+    @Test("the packed AVX2 kernel refuses a depth that is not a multiple of 8 and writes nothing",
+          .enabled(if: eg_avx2_fma_available() != 0, "this CPU has no AVX2+FMA"))
+    func packedAVX2Refusal() {
+        let x = [Float](repeating: 1, count: 20), w = [Float](repeating: 1, count: 20)
+        var y = [Float](repeating: .nan, count: 1)
+        #expect(eg_gemm_packed_avx2(x, 20, 1, w, 20, 1, 12, &y, 1) == 0)
+        #expect(eg_gemm_packed_avx2(x, 20, 1, w, 20, 1, 0, &y, 1) == 0)
         #expect(y[0].isNaN)
     }
 

@@ -32,6 +32,12 @@ void eg_gemm_nt_avx512(const float *x, long ldx, int m, const float *w, long ldw
 /// (and writes nothing) unless k is a positive multiple of 16.
 int eg_gemm_packed_avx512(const float *x, long ldx, int m, const float *w, long ldw, int n, int k, float *y, long ldy);
 
+/// eg_gemm_packed_avx512 with AVX2+FMA: weight rows packed 16 at a time, 256 of depth at a time, into a
+/// 16 KB panel (8 x 8 transposes), register tiles of 6 input rows x 16 weight rows. Each output is summed
+/// over p in order with FMAs. Requires eg_avx2_fma_available(); returns 0 (and writes nothing) unless k is
+/// a positive multiple of 8.
+int eg_gemm_packed_avx2(const float *x, long ldx, int m, const float *w, long ldw, int n, int k, float *y, long ldy);
+
 /// eg_gemm_quantized_avx2 with the AVX-512F blocks of eg_gemm_nt_avx512 (the decoding stays AVX2).
 /// Requires eg_avx512_available(), k % 32 == 0 and k <= EG_QUANTIZED_MAX_K.
 void eg_gemm_quantized_avx512(const float *x, int m, const void *w, int weight_type, int n, int k, float *y, long ldy);

@@ -61,14 +61,15 @@ enum Matmul {
     /// OpenBLAS runs AVX2 or older kernels (it does not know the CPU model, or `OPENBLAS_CORETYPE`
     /// says so), and on an AVX2 CPU where it runs its generic pre-AVX2 kernels. Measured on a Zen 5
     /// (BENCHMARKS.md): the AVX-512 kernel 1.2–1.5× OpenBLAS's Haswell kernels, on a par with its
-    /// Cooperlake (AVX-512) kernels, which therefore keep the large products when OpenBLAS picks them.
+    /// Cooperlake (AVX-512) kernels, which therefore keep the large products when OpenBLAS picks them;
+    /// the packed AVX2 kernel on a par with OpenBLAS's Haswell kernels, which keep them likewise.
     static let kernelTakesLargeProducts: Bool =
         (useAVX512Kernels && !ComputeEnvironment.blasUsesAVX512) || (useAVX2Kernels && ComputeEnvironment.blasIsGeneric)
 
     /// The name of the kernel each kind of product runs on this CPU, for `bench`.
     static var kernelDescription: String {
         let large = !kernelTakesLargeProducts ? "BLAS" : useAVX512Kernels ? "AVX-512 packed kernel (BLAS runs narrower kernels here)"
-            : "AVX2 kernel (BLAS runs generic kernels here)"
+            : "AVX2 packed kernel (BLAS runs generic kernels here)"
         let small = useAVX512Kernels ? "AVX-512 kernel" : useAVX2Kernels ? "AVX2 kernel" : "BLAS"
         let quantized = useAVX512Kernels ? "AVX2 decode + AVX-512 kernel" : useAVX2Kernels ? "AVX2 decode + AVX2 kernel" : "decode + BLAS"
         let int8 = int8Kernel.map { "\($0.name) (inputs quantized per block of 32)" } ?? quantized
@@ -79,8 +80,8 @@ enum Matmul {
             + "Q8_0/Q4_0 in the embedding model: \(int8); ≤ \(streamedRows) rows (generated tokens) on Q8_0/Q4_0/Q5_0/Q4_K/Q6_K: \(few)"
     }
 
-    /// Fewest input rows that take the packed AVX-512 kernel (`eg_gemm_packed_avx512`) rather than the
-    /// 4 × 6 dot-product blocks: below this, transposing each 64-row weight panel costs more than the
+    /// Fewest input rows that take the packed kernels (`eg_gemm_packed_avx512`, `eg_gemm_packed_avx2`)
+    /// rather than the dot-product blocks: below this, transposing each weight panel costs more than the
     /// packed tiles save.
     static let packedKernelRows = 48
 
@@ -89,11 +90,12 @@ enum Matmul {
     @inline(__always)
     static func kernelProduct(_ x: UnsafePointer<Float>, ldx: Int, m: Int, _ w: UnsafePointer<Float>, ldw: Int, n: Int, k: Int,
                               into y: UnsafeMutablePointer<Float>, ldy: Int) {
+        // Many rows: the packed outer-product kernels (a panel's transpose is shared by every row).
         if useAVX512Kernels, k % 16 == 0 {
-            // Many rows: the packed outer-product kernel (its panel transpose is shared by every row).
             if m >= packedKernelRows, eg_gemm_packed_avx512(x, ldx, Int32(m), w, ldw, Int32(n), Int32(k), y, ldy) != 0 { return }
             eg_gemm_nt_avx512(x, ldx, Int32(m), w, ldw, Int32(n), Int32(k), y, ldy)
         } else {
+            if m >= packedKernelRows, eg_gemm_packed_avx2(x, ldx, Int32(m), w, ldw, Int32(n), Int32(k), y, ldy) != 0 { return }
             eg_gemm_nt_avx2(x, ldx, Int32(m), w, ldw, Int32(n), Int32(k), y, ldy)
         }
     }
