@@ -87,24 +87,19 @@ struct KernelVariantTests {
         }
     }
 
-    @Test("the packed AVX-512 kernel refuses a depth that is not a multiple of 16 and writes nothing",
-          .enabled(if: eg_avx512_available() != 0, "this CPU has no AVX-512F"))
-    func packedRefusal() {
-        let x = [Float](repeating: 1, count: 24), w = [Float](repeating: 1, count: 24)
-        var y = [Float](repeating: .nan, count: 1)
-        #expect(eg_gemm_packed_avx512(x, 24, 1, w, 24, 1, 24, &y, 1) == 0)
-        #expect(eg_gemm_packed_avx512(x, 24, 1, w, 24, 1, 0, &y, 1) == 0)
-        #expect(y[0].isNaN)
-    }
-
-    @Test("the packed AVX2 kernel refuses a depth that is not a multiple of 8 and writes nothing",
+    @Test("the packed kernels refuse a depth that is not a positive multiple of their lanes and write nothing",
           .enabled(if: eg_avx2_fma_available() != 0, "this CPU has no AVX2+FMA"))
-    func packedAVX2Refusal() {
-        let x = [Float](repeating: 1, count: 20), w = [Float](repeating: 1, count: 20)
-        var y = [Float](repeating: .nan, count: 1)
-        #expect(eg_gemm_packed_avx2(x, 20, 1, w, 20, 1, 12, &y, 1) == 0)
-        #expect(eg_gemm_packed_avx2(x, 20, 1, w, 20, 1, 0, &y, 1) == 0)
-        #expect(y[0].isNaN)
+    func packedRefusal() {
+        typealias Packed = (UnsafePointer<Float>, Int, Int32, UnsafePointer<Float>, Int, Int32, Int32, UnsafeMutablePointer<Float>, Int) -> Int32
+        var kernels: [(String, Int32, Packed)] = [("AVX2", 8, eg_gemm_packed_avx2)]
+        if eg_avx512_available() != 0 { kernels.append(("AVX-512", 16, eg_gemm_packed_avx512)) }
+        let x = [Float](repeating: 1, count: 24), w = [Float](repeating: 1, count: 24)
+        for (name, lanes, kernel) in kernels {
+            var y = [Float](repeating: .nan, count: 1)
+            #expect(kernel(x, 24, 1, w, 24, 1, lanes + lanes / 2, &y, 1) == 0, "\(name)")
+            #expect(kernel(x, 24, 1, w, 24, 1, 0, &y, 1) == 0, "\(name)")
+            #expect(y[0].isNaN, "\(name) wrote an output")
+        }
     }
 
     @Test("the AVX-512 quantized product equals the AVX2 one on Q8_0 and Q4_0 weights",
