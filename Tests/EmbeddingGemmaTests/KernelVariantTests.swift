@@ -158,6 +158,7 @@ struct CPUDescriptionTests {
             """
         #expect(ComputeEnvironment.cpuModel(cpuinfo: twoProcessors)
                 == "Intel(R) Xeon(R) Platinum 8581C CPU @ 2.10GHz (family 6 model 207)")
+        #expect(ComputeEnvironment.firstProcessor(cpuinfo: twoProcessors)["flags"] == "fpu avx2 amx_tile")
         #expect(ComputeEnvironment.cpuModel(cpuinfo: "model name\t: AMD EPYC\n") == "AMD EPYC",
                 "without family and model numbers, the name alone")
         #expect(ComputeEnvironment.cpuModel(cpuinfo: "") == "unknown CPU")

@@ -16,12 +16,36 @@ public enum ComputeEnvironment {
     /// "AMD EPYC (family 26 model 2)": virtual machines often report only a brand name, which does not
     /// tell a first-generation Zen from a fifth.
     public static var cpuModel: String {
-        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown CPU" }
+        guard let info = cpuinfo else { return "unknown CPU" }
         return cpuModel(cpuinfo: info)
     }
 
     /// The CPU description ``cpuModel`` makes of a `/proc/cpuinfo` text (its first processor).
     static func cpuModel(cpuinfo: String) -> String {
+        let fields = firstProcessor(cpuinfo: cpuinfo)
+        let name = fields["model name"] ?? "unknown CPU"
+        guard let family = fields["cpu family"], let model = fields["model"] else { return name }
+        return "\(name) (family \(family) model \(model))"
+    }
+
+    /// The vector features that matter to the kernels, as the kernel reports them (`/proc/cpuinfo` names).
+    public static var cpuFeatures: [String] {
+        guard let info = cpuinfo, let flags = firstProcessor(cpuinfo: info)["flags"] else {
+            var features: [String] = []
+            if eg_avx2_fma_available() != 0 { features += ["avx2", "fma"] }
+            if eg_avx512_available() != 0 { features.append("avx512f") }
+            return features
+        }
+        let wanted: Set<Substring> = ["avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx_vnni",
+                                      "avx512_bf16", "amx_tile", "amx_int8", "amx_bf16"]
+        return flags.split(separator: " ").filter { wanted.contains($0) }.map(String.init)
+    }
+
+    /// The text of `/proc/cpuinfo`, nil where there is none (macOS).
+    private static var cpuinfo: String? { try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) }
+
+    /// The `key : value` fields of the first processor's block of a `/proc/cpuinfo` text.
+    static func firstProcessor(cpuinfo: String) -> [String: String] {
         let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
         var fields: [String: String] = [:]
         for line in cpuinfo.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -32,23 +56,7 @@ public enum ComputeEnvironment {
             while let last = key.last, blank(last) { key.removeLast() }
             fields[String(key)] = String(parts[1].drop(while: blank))
         }
-        let name = fields["model name"] ?? "unknown CPU"
-        guard let family = fields["cpu family"], let model = fields["model"] else { return name }
-        return "\(name) (family \(family) model \(model))"
-    }
-
-    /// The vector features that matter to the kernels, as the kernel reports them (`/proc/cpuinfo` names).
-    public static var cpuFeatures: [String] {
-        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else {
-            var features: [String] = []
-            if eg_avx2_fma_available() != 0 { features += ["avx2", "fma"] }
-            if eg_avx512_available() != 0 { features.append("avx512f") }
-            return features
-        }
-        let wanted: Set<Substring> = ["avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx_vnni",
-                                      "avx512_bf16", "amx_tile", "amx_int8", "amx_bf16"]
-        return line.split(separator: " ").filter { wanted.contains($0) }.map(String.init)
+        return fields
     }
 
     /// The core type OpenBLAS picked for its kernels (`openblas_get_corename()`), nil elsewhere.
