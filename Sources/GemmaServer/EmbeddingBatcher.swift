@@ -1,47 +1,52 @@
 import EmbeddingGemma
 import Foundation
 
-/// Packs the inputs of concurrent requests into shared encoder passes on one worker thread.
+/// Schedules the inputs of concurrent requests into shared batches on one worker thread: which
+/// requests go together, and when. How a batch is split into encoder passes, cut to each
+/// request's width and checked against its truncation rule is the model's business
+/// (``EmbeddingModel/embed(_:)-(([EmbeddingRequest]))``), so a request that fails fails alone.
 ///
 /// Each request's inputs wait in a bounded queue. The worker takes queued requests up to a
-/// token budget per pass; when what is queued is short (a single query) and requests arrived
-/// during the previous pass (concurrent clients), it waits at most ``Configuration/maxWait`` for
+/// token budget per batch; when what is queued is short (a single query) and requests arrived
+/// during the previous batch (concurrent clients), it waits at most ``Configuration/maxWait`` for
 /// company first; a lone client is served at once. A full queue refuses new work at once
 /// (``BatcherError/queueFull``: the server answers 503 with `Retry-After`), so memory stays
 /// bounded; a request whose client went away is dropped before it is embedded.
 ///
 /// Short requests (queries: at most ``Configuration/shortInputTokens`` tokens per input) go
-/// first: a pass takes every waiting short request that fits its budget, then long requests
+/// first: a batch takes every waiting short request that fits its budget, then long requests
 /// (documents) in arrival order, and always the oldest long request when one waits, so that
 /// neither kind starves. A query arriving while documents stream thus waits for at most the
-/// pass in progress, not for the whole backlog. While only documents come (no query for
-/// ``Configuration/queryQuietPeriod``), passes grow to ``Configuration/documentPassTokens``.
+/// batch in progress, not for the whole backlog. While only documents come (no query for
+/// ``Configuration/queryQuietPeriod``), batches grow to ``Configuration/documentBatchTokens``.
 public final class EmbeddingBatcher: @unchecked Sendable {
     /// Limits and timing of the queue.
     public struct Configuration: Sendable {
         /// Most inputs waiting at once, over all requests.
         public var maxQueuedInputs: Int
-        /// Tokens per encoder pass: larger passes use the CPU a little better, smaller ones bound
-        /// how long a query arriving meanwhile waits.
-        public var tokensPerPass: Int
-        /// Longest a pass waits for more work when what is queued is below the budget.
+        /// Tokens per batch (what the model embeds in one call, in passes of its own
+        /// ``EmbeddingModel/passTokens``): larger batches use the CPU a little better, smaller
+        /// ones bound how long a query arriving meanwhile waits.
+        public var batchTokens: Int
+        /// Longest a batch waits for more work when what is queued is below the budget.
         public var maxWait: Duration
         /// Requests whose inputs have at most this many tokens on average are served first.
         public var shortInputTokens: Int
-        /// Tokens per pass while only documents are queued and no query arrived for
-        /// ``queryQuietPeriod``: larger passes use the CPU better when no one waits for an answer
-        /// at once (a bulk load); ``tokensPerPass`` again as soon as queries come.
-        public var documentPassTokens: Int
-        /// How long after the last query passes stay at ``tokensPerPass``.
+        /// Tokens per batch while only documents are queued and no query arrived for
+        /// ``queryQuietPeriod``: larger batches use the CPU better when no one waits for an answer
+        /// at once (a bulk load); ``batchTokens`` again as soon as queries come.
+        public var documentBatchTokens: Int
+        /// How long after the last query batches stay at ``batchTokens``.
         public var queryQuietPeriod: Duration
 
-        public init(maxQueuedInputs: Int = 4096, tokensPerPass: Int = 1024, maxWait: Duration = .milliseconds(3), shortInputTokens: Int = 64,
-                    documentPassTokens: Int = 4096, queryQuietPeriod: Duration = .seconds(2)) {
+        /// Limits and timing; every value has a default.
+        public init(maxQueuedInputs: Int = 4096, batchTokens: Int = 1024, maxWait: Duration = .milliseconds(3), shortInputTokens: Int = 64,
+                    documentBatchTokens: Int = 4096, queryQuietPeriod: Duration = .seconds(2)) {
             self.maxQueuedInputs = maxQueuedInputs
-            self.tokensPerPass = tokensPerPass
+            self.batchTokens = batchTokens
             self.maxWait = maxWait
             self.shortInputTokens = shortInputTokens
-            self.documentPassTokens = documentPassTokens
+            self.documentBatchTokens = documentBatchTokens
             self.queryQuietPeriod = queryQuietPeriod
         }
     }
@@ -60,22 +65,25 @@ public final class EmbeddingBatcher: @unchecked Sendable {
 
     /// One request's inputs.
     private final class Job: @unchecked Sendable {
-        let texts: [String]
-        let prompts: [Prompt]
-        let dimensions: Int?
-        let truncate: Bool
+        let requests: [EmbeddingRequest]
         let estimatedTokens: Int
         let enqueued = ContinuousClock.now
         var continuation: CheckedContinuation<[Embedding], any Error>?
         var cancelled = false
 
-        init(texts: [String], prompts: [Prompt], dimensions: Int?, truncate: Bool, tokens: Int?) {
-            self.texts = texts
-            self.prompts = prompts
-            self.dimensions = dimensions
-            self.truncate = truncate
-            // Prompts and the BOS/EOS tokens add about 10 tokens per input.
-            estimatedTokens = (tokens ?? texts.reduce(0) { $0 + $1.utf8.count / 3 }) + 10 * texts.count
+        init(requests: [EmbeddingRequest], schedulingTokens: Int?) {
+            self.requests = requests
+            if let schedulingTokens {
+                // Prompts and the BOS/EOS tokens add about 10 tokens per input.
+                estimatedTokens = schedulingTokens + 10 * requests.count
+            } else {
+                estimatedTokens = requests.reduce(0) { sum, request in
+                    switch request.input {
+                    case .tokens(let tokens): return sum + tokens.count
+                    case .text(let text): return sum + text.utf8.count / 3 + 10
+                    }
+                }
+            }
         }
     }
 
@@ -83,22 +91,22 @@ public final class EmbeddingBatcher: @unchecked Sendable {
     public let model: EmbeddingModel
     /// The limits in force.
     public let configuration: Configuration
-    private let condition = NSCondition()
+    /// The thread that runs batches; its lock guards every queue and counter below.
+    private let worker = Worker(name: "embedding-batcher")
     /// Queries (short inputs), served first.
     private var shortQueue: [Job] = []
     /// Documents, in arrival order.
     private var longQueue: [Job] = []
-    /// The last pass had no room for the oldest long request: the next one starts with it.
+    /// The last batch had no room for the oldest long request: the next one starts with it.
     private var longWasSkipped = false
     /// When the last short request (query) arrived.
     private var lastShortArrival: ContinuousClock.Instant?
-    /// Whether a pass is running, and whether requests arrived meanwhile: the sign of concurrent
+    /// Whether a batch is running, and whether requests arrived meanwhile: the sign of concurrent
     /// clients, the only case where waiting for company pays.
-    private var passRunning = false
-    private var arrivalsDuringPass = 0
-    private var lastPassHadArrivals = false
+    private var batchRunning = false
+    private var arrivalsDuringBatch = 0
+    private var lastBatchHadArrivals = false
     private var queuedInputs = 0
-    private var running = true
     private var held = false
     private var statistics = Statistics()
     /// Where passes, queue depth, waits, refusals and cancellations are recorded.
@@ -106,7 +114,7 @@ public final class EmbeddingBatcher: @unchecked Sendable {
 
     /// Counters for `/metrics`.
     public struct Statistics: Sendable {
-        /// Encoder passes run.
+        /// Batches embedded (each one call of the model, in one or more encoder passes).
         public var passes = 0
         /// Inputs embedded.
         public var inputs = 0
@@ -126,132 +134,116 @@ public final class EmbeddingBatcher: @unchecked Sendable {
         self.model = model
         self.configuration = configuration
         self.metrics = metrics
-        let worker = Thread { [weak self] in self?.work() }
-        worker.name = "embedding-batcher"
-        worker.stackSize = 8 << 20
-        worker.start()
+        worker.start { [weak self] in self?.nextBatch() }
     }
 
     /// The counters so far.
     public var currentStatistics: Statistics {
-        condition.lock()
-        defer { condition.unlock() }
-        var copy = statistics
-        copy.queuedInputs = queuedInputs
-        return copy
-    }
-
-    /// Embeds `texts`, each with its prompt, in a pass shared with other requests.
-    /// - Parameters:
-    ///   - dimensions: Matryoshka width (nil for the full width).
-    ///   - truncate: cut over-long inputs to the model's limit (else fail with ``BatcherError/inputTooLong(index:tokens:limit:)``).
-    ///   - tokens: the texts' token count when the caller knows it (else estimated from their length).
-    public func embed(_ texts: [String], prompts: [Prompt], dimensions: Int?, truncate: Bool, tokens: Int? = nil) async throws -> [Embedding] {
-        let job = Job(texts: texts, prompts: prompts, dimensions: dimensions, truncate: truncate, tokens: tokens)
-        let isShort = job.estimatedTokens <= configuration.shortInputTokens * max(texts.count, 1)
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                condition.lock()
-                defer { condition.unlock() }
-                guard running else {
-                    continuation.resume(throwing: BatcherError.shutDown)
-                    return
-                }
-                guard queuedInputs + texts.count <= configuration.maxQueuedInputs || queuedInputs == 0 else {
-                    statistics.rejected += 1
-                    metrics.rejected.increment()
-                    continuation.resume(throwing: BatcherError.queueFull)
-                    return
-                }
-                job.continuation = continuation
-                if isShort {
-                    shortQueue.append(job)
-                    lastShortArrival = job.enqueued
-                } else {
-                    longQueue.append(job)
-                }
-                if passRunning { arrivalsDuringPass += 1 }
-                queuedInputs += texts.count
-                metrics.queueInputs.set(Double(queuedInputs))
-                condition.broadcast()
-            }
-        } onCancel: {
-            condition.lock()
-            job.cancelled = true
-            condition.unlock()
+        worker.withLock {
+            var copy = statistics
+            copy.queuedInputs = queuedInputs
+            return copy
         }
     }
 
-    /// Keeps the worker from starting passes until ``resumeWork()``: requests queue up meanwhile
-    /// (tests use it to fill the queue deterministically).
-    func holdWork() {
-        condition.lock()
-        held = true
-        condition.unlock()
+    /// Embeds `requests` in a batch shared with other clients' requests.
+    /// - Parameter schedulingTokens: the tokens the requests weigh in scheduling, when the caller
+    ///   knows better than the default (each tokenized input's count; a text's length / 3, plus 10
+    ///   for prompt and special tokens).
+    /// - Returns: one embedding per request, in order.
+    /// - Throws: ``BatcherError/queueFull`` or ``BatcherError/shutDown`` at once; else the first
+    ///   failing request's error: ``BatcherError/inputTooLong(index:tokens:limit:)`` (its index in
+    ///   `requests`) or ``BatcherError/model(_:)``; `CancellationError` when the task was cancelled
+    ///   before its batch ran.
+    public func embed(_ requests: [EmbeddingRequest], schedulingTokens: Int? = nil) async throws -> [Embedding] {
+        let job = Job(requests: requests, schedulingTokens: schedulingTokens)
+        let isShort = job.estimatedTokens <= configuration.shortInputTokens * max(requests.count, 1)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                worker.withLock {
+                    guard worker.isRunning else {
+                        continuation.resume(throwing: BatcherError.shutDown)
+                        return
+                    }
+                    guard queuedInputs + requests.count <= configuration.maxQueuedInputs || queuedInputs == 0 else {
+                        statistics.rejected += 1
+                        metrics.rejected.increment()
+                        continuation.resume(throwing: BatcherError.queueFull)
+                        return
+                    }
+                    job.continuation = continuation
+                    if isShort {
+                        shortQueue.append(job)
+                        lastShortArrival = job.enqueued
+                    } else {
+                        longQueue.append(job)
+                    }
+                    if batchRunning { arrivalsDuringBatch += 1 }
+                    queuedInputs += requests.count
+                    metrics.queueInputs.set(Double(queuedInputs))
+                    worker.signal()
+                }
+            }
+        } onCancel: {
+            worker.withLock { job.cancelled = true }
+        }
     }
 
-    /// Lets the worker run passes again after ``holdWork()``.
+    /// Keeps the worker from starting batches until ``resumeWork()``: requests queue up meanwhile
+    /// (tests use it to fill the queue deterministically).
+    func holdWork() {
+        worker.withLock { held = true }
+    }
+
+    /// Lets the worker run batches again after ``holdWork()``.
     func resumeWork() {
-        condition.lock()
-        held = false
-        condition.broadcast()
-        condition.unlock()
+        worker.withLock {
+            held = false
+            worker.signal()
+        }
     }
 
     /// Stops taking work; queued requests are still embedded.
     public func shutdown() {
-        condition.lock()
-        running = false
-        condition.broadcast()
-        condition.unlock()
+        worker.stop()
     }
 
-    /// The worker loop: wait for work, gather a pass, embed it, answer its requests.
-    private func work() {
-        while true {
-            condition.lock()
-            while (queuedInputs == 0 || held) && running { condition.wait() }
-            if queuedInputs == 0, !running {
-                condition.unlock()
-                return
+    /// The next batch to run, or nil to wait (called by the worker with the lock held). Under
+    /// concurrent load, a short batch waits a little for company; a lone client is served at once.
+    private func nextBatch() -> (@Sendable () -> Void)? {
+        guard queuedInputs > 0, !held || !worker.isRunning else { return nil }
+        let waiting = shortQueue.reduce(0) { $0 + $1.estimatedTokens } + longQueue.reduce(0) { $0 + $1.estimatedTokens }
+        if lastBatchHadArrivals, waiting < configuration.batchTokens,
+           let first = [shortQueue.first, longQueue.first].compactMap({ $0 }).map(\.enqueued).min() {
+            worker.wait(until: first + configuration.maxWait)
+        }
+        let batch = takeBatch()
+        guard !batch.isEmpty else { return nil }
+        batchRunning = true
+        arrivalsDuringBatch = 0
+        return { [self] in
+            run(batch)
+            worker.withLock {
+                batchRunning = false
+                lastBatchHadArrivals = arrivalsDuringBatch > 0
             }
-            // Under concurrent load, a short pass waits a little for company; a lone client is
-            // served at once.
-            let waiting = shortQueue.reduce(0) { $0 + $1.estimatedTokens } + longQueue.reduce(0) { $0 + $1.estimatedTokens }
-            if lastPassHadArrivals, waiting < configuration.tokensPerPass, let first = [shortQueue.first, longQueue.first].compactMap({ $0 }).map(\.enqueued).min() {
-                let deadline = first + configuration.maxWait
-                let now = ContinuousClock.now
-                if deadline > now {
-                    _ = condition.wait(until: Date().addingTimeInterval(now.duration(to: deadline) / .seconds(1)))
-                }
-            }
-            let pass = takePass()
-            passRunning = !pass.isEmpty
-            arrivalsDuringPass = 0
-            condition.unlock()
-            guard !pass.isEmpty else { continue }
-            run(pass)
-            condition.lock()
-            passRunning = false
-            lastPassHadArrivals = arrivalsDuringPass > 0
-            condition.unlock()
         }
     }
 
-    /// Takes the next pass off the queues (the lock held): short requests, then long requests,
-    /// within the token budget. A long request left out of one pass opens the next one, so that a
+    /// Takes the next batch off the queues (the lock held): short requests, then long requests,
+    /// within the token budget. A long request left out of one batch opens the next one, so that a
     /// stream of queries cannot starve documents (and a large document delays queries by at most
-    /// one pass).
-    private func takePass() -> [Job] {
+    /// one batch).
+    private func takeBatch() -> [Job] {
         var pass: [Job] = []
         var tokens = 0
         // Only documents, and no query for a while: a bulk load, served in larger passes.
         let quiet = shortQueue.isEmpty && lastShortArrival.map { $0.duration(to: .now) >= configuration.queryQuietPeriod } ?? true
-        let budget = quiet ? max(configuration.tokensPerPass, configuration.documentPassTokens) : configuration.tokensPerPass
+        let budget = quiet ? max(configuration.batchTokens, configuration.documentBatchTokens) : configuration.batchTokens
         func take(from queue: inout [Job], always: Bool) {
             while let next = queue.first, (always && pass.isEmpty) || tokens + next.estimatedTokens <= budget {
                 queue.removeFirst()
-                queuedInputs -= next.texts.count
+                queuedInputs -= next.requests.count
                 if next.cancelled {
                     statistics.cancelled += 1
                     metrics.cancelled.increment()
@@ -275,51 +267,40 @@ public final class EmbeddingBatcher: @unchecked Sendable {
         return pass
     }
 
-    /// Embeds one pass; when the model rejects it, each request is embedded alone so that only
-    /// the request at fault fails.
-    private func run(_ pass: [Job]) {
-        let texts = pass.flatMap(\.texts), prompts = pass.flatMap(\.prompts)
-        let embeddings: [Embedding]
+    /// Embeds one batch and answers each request with its share: its vectors, or the first
+    /// error among its inputs.
+    private func run(_ batch: [Job]) {
         let start = ContinuousClock.now
-        do {
-            embeddings = try model.embed(texts, prompts: prompts)
-        } catch {
-            for job in pass { finish(job, result: Result<[Embedding], any Error> { try model.embed(job.texts, prompts: job.prompts) }) }
-            return
-        }
-        condition.lock()
-        statistics.passes += 1
-        condition.unlock()
-        metrics.recordPass(inputs: embeddings.count, tokens: embeddings.reduce(0) { $0 + $1.tokenCount }, duration: start.duration(to: .now))
+        let results = model.embed(batch.flatMap(\.requests))
+        var embedded: [Embedding] = []
+        var answers: [Result<[Embedding], any Error>] = []
         var offset = 0
-        for job in pass {
-            finish(job, result: .success(Array(embeddings[offset..<(offset + job.texts.count)])))
-            offset += job.texts.count
+        for job in batch {
+            let mine = results[offset..<(offset + job.requests.count)]
+            answers.append(Result { () throws(BatcherError) in
+                try mine.enumerated().map { (index, result) throws(BatcherError) in
+                    switch result {
+                    case .success(let embedding): return embedding
+                    case .failure(.inputTooLong(_, let tokens, let limit)): throw .inputTooLong(index: index, tokens: tokens, limit: limit)
+                    case .failure(let error): throw .model(error)
+                    }
+                }
+            }.mapError { $0 as any Error })
+            if case .success(let vectors) = answers[answers.count - 1] { embedded += vectors }
+            offset += job.requests.count
         }
-    }
-
-    /// Answers `job` with its share of a pass: cut to its width, checked against its truncation rule.
-    private func finish(_ job: Job, result: Result<[Embedding], any Error>) {
-        let answer: Result<[Embedding], any Error> = result.flatMap { embeddings in
-            if !job.truncate, let index = embeddings.firstIndex(where: \.wasTruncated) {
-                return .failure(BatcherError.inputTooLong(index: index, tokens: embeddings[index].originalTokenCount,
-                                                          limit: model.maxSequenceLength))
+        metrics.recordPass(inputs: embedded.count, tokens: embedded.reduce(0) { $0 + $1.tokenCount }, duration: start.duration(to: .now))
+        let continuations = worker.withLock {
+            statistics.passes += 1
+            statistics.inputs += embedded.count
+            statistics.tokens += embedded.reduce(0) { $0 + $1.tokenCount }
+            return batch.map { job in
+                defer { job.continuation = nil }
+                return job.continuation
             }
-            guard let width = job.dimensions, width < model.dimensions else { return .success(embeddings) }
-            return .success(embeddings.map { embedding in
-                var cut = embedding
-                cut.vector = VectorMath.normalized(Array(embedding.vector.prefix(width)))
-                return cut
-            })
-        }.mapError { error in (error as? EmbeddingGemmaError).map(BatcherError.model) ?? error }
-        condition.lock()
-        if case .success(let embeddings) = answer {
-            statistics.inputs += embeddings.count
-            statistics.tokens += embeddings.reduce(0) { $0 + $1.tokenCount }
         }
-        let continuation = job.continuation
-        job.continuation = nil
-        condition.unlock()
-        continuation?.resume(with: answer)
+        for (continuation, answer) in zip(continuations, answers) {
+            continuation?.resume(with: answer)
+        }
     }
 }

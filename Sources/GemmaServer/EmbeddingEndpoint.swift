@@ -18,21 +18,29 @@ struct EmbeddingEndpoint: Sendable {
         guard texts.count <= limits.maxInputsPerRequest else {
             throw APIError(.badRequest, "\(texts.count) inputs in one request; the limit is \(limits.maxInputsPerRequest)", param: "input")
         }
-        if let dimensions {
-            let supported = EmbeddingModel.supportedDimensions.filter { $0 <= model.dimensions }
-            guard dimensions == model.dimensions || supported.contains(dimensions) else {
-                throw APIError(.badRequest, "dimensions \(dimensions) is not supported; choose one of \(supported.map(String.init).joined(separator: ", "))",
-                               param: "dimensions")
+        do {
+            _ = try model.validate(dimensions: dimensions)
+        } catch {
+            throw APIError(.badRequest, "dimensions \(dimensions ?? 0) is not supported; choose one of \(Self.widths(error))", param: "dimensions")
+        }
+        // Tokenized once here: the count is checked against the limit and weighs in scheduling,
+        // and the model embeds these very ids.
+        var tokenized: [TokenizedText] = []
+        tokenized.reserveCapacity(texts.count)
+        for text in texts {
+            do {
+                tokenized.append(try model.tokenized(text, prompt: prompt))
+            } catch {
+                throw APIError(.badRequest, error.description)
             }
         }
-        let tokens = texts.reduce(0) { $0 + model.tokenizer.encode($1, addSpecialTokens: false).count }
+        let tokens = tokenized.reduce(0) { $0 + $1.originalCount }
         guard tokens <= limits.maxTokensPerRequest else {
             throw APIError(.contentTooLarge, "\(tokens) tokens in one request; the limit is \(limits.maxTokensPerRequest)", param: "input")
         }
+        let requests = tokenized.map { EmbeddingRequest(tokens: $0, dimensions: dimensions, truncation: truncate ? .truncate : .error) }
         do {
-            let embeddings = try await batcher.embed(texts, prompts: Array(repeating: prompt, count: texts.count),
-                                                     dimensions: dimensions == model.dimensions ? nil : dimensions, truncate: truncate,
-                                                     tokens: tokens)
+            let embeddings = try await batcher.embed(requests)
             usage.add(inputs: embeddings.count, tokens: embeddings.reduce(0) { $0 + $1.tokenCount })
             return embeddings
         } catch let error as EmbeddingBatcher.BatcherError {
@@ -53,13 +61,21 @@ struct EmbeddingEndpoint: Sendable {
     }
 }
 
+extension EmbeddingEndpoint {
+    /// The widths an ``EmbeddingGemmaError/unsupportedDimensions(_:supported:)`` lists.
+    static func widths(_ error: EmbeddingGemmaError) -> String {
+        guard case .unsupportedDimensions(_, let supported) = error else { return error.description }
+        return supported.map(String.init).joined(separator: ", ")
+    }
+}
+
 /// Limits of one request, each refused with a clear 400 or 413.
 public struct ServerLimits: Sendable {
     /// Largest request body.
     public var maxBodyBytes: Int
     /// Most inputs in one request.
     public var maxInputsPerRequest: Int
-    /// Most tokens (all inputs, prompts not counted) in one request.
+    /// Most tokens (all inputs, with their prompt and special tokens, before truncation) in one request.
     public var maxTokensPerRequest: Int
 
     public init(maxBodyBytes: Int = 16 << 20, maxInputsPerRequest: Int = 2048, maxTokensPerRequest: Int = 262_144) {

@@ -42,10 +42,10 @@ public final class GenerationService: @unchecked Sendable {
     /// Most generations running or waiting at once.
     public let maxQueued: Int
     let metrics: ServerMetrics
-    private let condition = NSCondition()
+    /// The thread that runs generations; its lock guards the queue and the count below.
+    private let worker = Worker(name: "text-generation")
     private var queue: [Job] = []
     private var active = 0
-    private var running = true
 
     /// Starts the worker thread.
     public init(generator: TextGenerator, name: String = "gemma3", maxQueued: Int = 16, metrics: ServerMetrics = ServerMetrics()) {
@@ -53,10 +53,7 @@ public final class GenerationService: @unchecked Sendable {
         self.name = name
         self.maxQueued = max(1, maxQueued)
         self.metrics = metrics
-        let worker = Thread { [weak self] in self?.work() }
-        worker.name = "text-generation"
-        worker.stackSize = 8 << 20
-        worker.start()
+        worker.start { [weak self] in self?.nextJob() }
     }
 
     /// Queues a generation of `prompt` (already in the model's format) and returns its stream.
@@ -66,42 +63,36 @@ public final class GenerationService: @unchecked Sendable {
         let (stream, continuation) = AsyncThrowingStream<Event, any Error>.makeStream(bufferingPolicy: .unbounded)
         let job = Job(prompt: prompt, options: options, continuation: continuation)
         continuation.onTermination = { _ in job.cancelled = true }
-        condition.lock()
-        defer { condition.unlock() }
-        guard running else { throw APIError(.serviceUnavailable, "the server is shutting down", code: "shutting_down") }
-        guard queue.count + active < maxQueued else {
-            throw APIError(.serviceUnavailable, "\(maxQueued) generations are running or waiting; retry shortly", code: "queue_full", retryAfter: 5)
+        let refusal: APIError? = worker.withLock {
+            guard worker.isRunning else { return APIError(.serviceUnavailable, "the server is shutting down", code: "shutting_down") }
+            guard queue.count + active < maxQueued else {
+                return APIError(.serviceUnavailable, "\(maxQueued) generations are running or waiting; retry shortly", code: "queue_full", retryAfter: 5)
+            }
+            queue.append(job)
+            metrics.generationQueue.set(Double(queue.count + active))
+            worker.signal()
+            return nil
         }
-        queue.append(job)
-        metrics.generationQueue.set(Double(queue.count + active))
-        condition.signal()
+        if let refusal { throw refusal }
         return stream
     }
 
     /// Stops the worker once the queued generations are done.
     public func shutdown() {
-        condition.lock()
-        running = false
-        condition.broadcast()
-        condition.unlock()
+        worker.stop()
     }
 
-    private func work() {
-        while true {
-            condition.lock()
-            while queue.isEmpty && running { condition.wait() }
-            if queue.isEmpty && !running {
-                condition.unlock()
-                return
-            }
-            let job = queue.removeFirst()
-            active = 1
-            condition.unlock()
+    /// The next generation to run, or nil to wait (called by the worker with the lock held).
+    private func nextJob() -> (@Sendable () -> Void)? {
+        guard !queue.isEmpty else { return nil }
+        let job = queue.removeFirst()
+        active = 1
+        return { [self] in
             run(job)
-            condition.lock()
-            active = 0
-            metrics.generationQueue.set(Double(queue.count))
-            condition.unlock()
+            worker.withLock {
+                active = 0
+                metrics.generationQueue.set(Double(queue.count))
+            }
         }
     }
 

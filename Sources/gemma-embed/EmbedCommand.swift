@@ -30,8 +30,10 @@ struct EmbedCommand: ParsableCommand {
     var noTruncate = false
 
     func validate() throws {
-        if let dimensions, !EmbeddingModel.supportedDimensions.contains(dimensions) {
-            throw ValidationError(EmbeddingGemmaError.unsupportedDimensions(dimensions, supported: EmbeddingModel.supportedDimensions).description)
+        do {
+            _ = try EmbeddingModel.validate(dimensions: dimensions)
+        } catch {
+            throw ValidationError(error.description)
         }
     }
 

@@ -33,11 +33,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-queue"), help: "Most inputs waiting at once; beyond it requests get 503 with Retry-After.")
     var maxQueue = 4096
 
-    @Option(name: .customLong("pass-tokens"), help: "Tokens per encoder pass: larger uses the CPU a little better, smaller answers queries sooner while documents stream.")
-    var passTokens = 1024
+    @Option(name: [.customLong("batch-tokens"), .customLong("pass-tokens")],
+            help: "Tokens per batch of requests embedded together (the model runs it in passes of its own size): larger uses the CPU a little better, smaller answers queries sooner while documents stream.")
+    var batchTokens = 1024
 
-    @Option(name: .customLong("document-pass-tokens"), help: "Tokens per pass while only documents come (no query for 2 s): larger passes for bulk loads; --pass-tokens's value turns it off.")
-    var documentPassTokens = 4096
+    @Option(name: [.customLong("document-batch-tokens"), .customLong("document-pass-tokens")],
+            help: "Tokens per batch while only documents come (no query for 2 s): larger batches for bulk loads; --batch-tokens's value turns it off.")
+    var documentBatchTokens = 4096
 
     @Option(name: .long, help: "A Gemma 3 text model (GGUF) that also answers /api/generate, /api/chat and /v1/chat/completions.")
     var generator: String?
@@ -61,8 +63,8 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
         guard maxQueue >= 1 else { throw ValidationError("--max-queue must be at least 1") }
-        guard passTokens >= 16 else { throw ValidationError("--pass-tokens must be at least 16") }
-        guard documentPassTokens >= 16 else { throw ValidationError("--document-pass-tokens must be at least 16") }
+        guard batchTokens >= 16 else { throw ValidationError("--batch-tokens must be at least 16") }
+        guard documentBatchTokens >= 16 else { throw ValidationError("--document-batch-tokens must be at least 16") }
         guard context >= 16 else { throw ValidationError("--context must be at least 16") }
         guard !generatorName.isEmpty, generatorName != modelName else { throw ValidationError("--generator-name must differ from --model-name") }
     }
@@ -79,7 +81,7 @@ struct ServeCommand: AsyncParsableCommand {
         let key = apiKey ?? ProcessInfo.processInfo.environment["GEMMA_EMBED_API_KEY"]
         let server = GemmaServer(model: model, configuration: .init(
             host: host, port: port, apiKey: key, modelName: modelName,
-            batching: .init(maxQueuedInputs: maxQueue, tokensPerPass: passTokens, documentPassTokens: documentPassTokens)), generator: textGenerator, generatorName: generatorName)
+            batching: .init(maxQueuedInputs: maxQueue, batchTokens: batchTokens, documentBatchTokens: documentBatchTokens)), generator: textGenerator, generatorName: generatorName)
         var logger = Logger(label: "gemma-embed.serve")
         logger.logLevel = level
         logger.info("serving \(model.sourcePath) (\(model.quantization.rawValue)) as '\(modelName)' on http://\(host):\(port)\(key == nil ? "" : " (API key required)")")

@@ -21,8 +21,10 @@ struct SimilarityCommand: ParsableCommand {
 
     func validate() throws {
         if documents.isEmpty { throw ValidationError("Give at least one document.") }
-        if let dimensions, !EmbeddingModel.supportedDimensions.contains(dimensions) {
-            throw ValidationError(EmbeddingGemmaError.unsupportedDimensions(dimensions, supported: EmbeddingModel.supportedDimensions).description)
+        do {
+            _ = try EmbeddingModel.validate(dimensions: dimensions)
+        } catch {
+            throw ValidationError(error.description)
         }
     }
 

@@ -23,7 +23,7 @@ struct BatcherSchedulingTests {
             for (name, texts, tokens) in requests {
                 let queuedBefore = batcher.currentStatistics.queuedInputs
                 group.addTask {
-                    _ = try await batcher.embed(texts, prompts: texts.map { _ in .none }, dimensions: nil, truncate: true, tokens: tokens)
+                    _ = try await batcher.embed(texts.map { EmbeddingRequest(text: $0) }, schedulingTokens: tokens)
                     await completions.add(name)
                 }
                 // Queue them one after another, in the order given.
@@ -42,7 +42,7 @@ struct BatcherSchedulingTests {
     func queriesFirst() async throws {
         let documents = (1...3).map { ("doc\($0)", ["abc def \($0)"], 50) }
         let order = try await Self.answerOrder(documents + [("query", ["abc"], 2)],
-                                               configuration: .init(tokensPerPass: 64, maxWait: .zero, shortInputTokens: 16))
+                                               configuration: .init(batchTokens: 64, maxWait: .zero, shortInputTokens: 16))
         #expect(order.first == "query", "\(order)")
         #expect(Array(order.dropFirst()) == ["doc1", "doc2", "doc3"])
     }
@@ -51,7 +51,7 @@ struct BatcherSchedulingTests {
     func documentsNotStarved() async throws {
         let queries = (1...12).map { ("q\($0)", ["abc \($0)"], 2) }
         let order = try await Self.answerOrder([("doc", ["abc def"], 100)] + queries,
-                                               configuration: .init(tokensPerPass: 64, maxWait: .zero, shortInputTokens: 16))
+                                               configuration: .init(batchTokens: 64, maxWait: .zero, shortInputTokens: 16))
         // Pass 1: five queries (12 tokens each with prompts); pass 2: the document alone; then the rest.
         // (Requests answered by one pass resume concurrently, so only the passes' order is fixed.)
         try #require(order.count == 13, "\(order)")
@@ -66,7 +66,7 @@ struct BatcherSchedulingTests {
         // 60 tokens each with the per-input allowance: 4 per 256-token document pass, 1 per 64-token pass.
         // The quiet period is far longer than the test, so passes after the query keep the query budget
         // however slowly a loaded machine runs them (with 2 s, a pass that took that long went large).
-        let configuration = EmbeddingBatcher.Configuration(tokensPerPass: 64, maxWait: .zero, shortInputTokens: 16, documentPassTokens: 256,
+        let configuration = EmbeddingBatcher.Configuration(batchTokens: 64, maxWait: .zero, shortInputTokens: 16, documentBatchTokens: 256,
                                                            queryQuietPeriod: .seconds(600))
         let alone = try await Self.passes(documents, configuration: configuration)
         #expect(alone == 2, "8 documents in 2 passes of 4")
@@ -83,7 +83,7 @@ struct BatcherSchedulingTests {
             for (_, texts, tokens) in requests {
                 let queuedBefore = batcher.currentStatistics.queuedInputs
                 group.addTask {
-                    _ = try await batcher.embed(texts, prompts: texts.map { _ in .none }, dimensions: nil, truncate: true, tokens: tokens)
+                    _ = try await batcher.embed(texts.map { EmbeddingRequest(text: $0) }, schedulingTokens: tokens)
                 }
                 let deadline = ContinuousClock.now + .seconds(900)
                 while batcher.currentStatistics.queuedInputs == queuedBefore, ContinuousClock.now < deadline {

@@ -209,7 +209,7 @@ struct BatcherTests {
         batcher.holdWork()
         let results = try await withThrowingTaskGroup(of: (Int, [Float]).self) { group in
             for (i, text) in texts.enumerated() {
-                group.addTask { (i, try await batcher.embed([text], prompts: [.none], dimensions: nil, truncate: true)[0].vector) }
+                group.addTask { (i, try await batcher.embed([EmbeddingRequest(text: text)])[0].vector) }
             }
             let deadline = ContinuousClock.now + .seconds(900)
             while batcher.currentStatistics.queuedInputs < texts.count, ContinuousClock.now < deadline {

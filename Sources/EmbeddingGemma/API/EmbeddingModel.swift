@@ -29,14 +29,6 @@ public final class EmbeddingModel: Sendable {
     /// The GGUF file the model was read from, if any.
     let ggufSource: GGUFFile?
 
-    /// Tokens per encoder pass: bounds activation memory for large batches, and keeps a pass's
-    /// activations in the last-level cache between one step and the next (1024 float32 tokens are
-    /// 3 MB of hidden state and 4.5 MB for each feed-forward half; 4096-token passes measured 5–10 %
-    /// slower on a Zen 5 with 32 MB of L3, BENCHMARKS.md). Quantized models, chosen to save memory,
-    /// run smaller passes still; 256 tokens keep their products at full speed. A longer input runs
-    /// alone in a pass of its own length.
-    var tokensPerPass: Int { encoder.isFloat32 ? 1024 : 256 }
-
     /// How the weights are stored: `f32` for the exact path, else the quantization in use
     /// (`mixed` when matrices use different encodings).
     public let quantization: QuantizationType
@@ -119,10 +111,12 @@ public final class EmbeddingModel: Sendable {
         let texts = (calibration ?? SyntheticText.generate(tokenizer: tokenizer, count: Self.syntheticCalibrationCount))
             .filter { !$0.isEmpty }
         guard !texts.isEmpty else { throw .invalidInput("no calibration text: give at least one non-empty text") }
-        let inputs = try prepareAll(texts, prompts: Array(repeating: .none, count: texts.count))
+        var inputs: [[Int32]] = []
+        inputs.reserveCapacity(texts.count)
+        for text in texts { inputs.append(try tokenized(text).ids) }
         let statistics = ActivationStatistics(config: encoder.config, headWidths: head.dense.map(\.inFeatures))
-        for pass in passes(inputs) {
-            _ = run(inputs[pass].map(\.ids), statistics: statistics)
+        for pass in passes(inputs.map(\.count)) {
+            _ = run(Array(inputs[pass]), statistics: statistics)
         }
         return ImportanceMatrix(statistics)
     }
@@ -229,7 +223,7 @@ public final class EmbeddingModel: Sendable {
     /// Token ids the model sees for `text` under `prompt`: `<bos>`, prompt and text, `<eos>`,
     /// cut to ``maxSequenceLength`` (keeping `<eos>` last) unless `truncation` is `.error`.
     public func tokenize(_ text: String, prompt: Prompt = .none, truncation: TruncationPolicy = .truncate) throws(EmbeddingGemmaError) -> [Int] {
-        let prepared = try prepare(text, prompt: prompt)
+        let prepared = try tokenized(text, prompt: prompt)
         if truncation == .error, prepared.wasTruncated {
             throw .inputTooLong(index: 0, tokens: prepared.originalCount, limit: maxSequenceLength)
         }
@@ -276,68 +270,6 @@ public final class EmbeddingModel: Sendable {
         try encode(document, prompt: documentPrompt(title: title), dimensions: dimensions)
     }
 
-    /// Embeds `texts`, each with its own prompt, and reports token counts and truncation.
-    public func embed(
-        _ texts: [String], prompts: [Prompt], dimensions: Int? = nil, truncation: TruncationPolicy = .truncate
-    ) throws(EmbeddingGemmaError) -> [Embedding] {
-        guard texts.count == prompts.count else {
-            throw .invalidInput("\(texts.count) texts but \(prompts.count) prompts")
-        }
-        let width = try Self.checkDimensions(dimensions, full: head.outputWidth)
-        let inputs = try prepareAll(texts, prompts: prompts)
-        if truncation == .error, let index = inputs.firstIndex(where: \.wasTruncated) {
-            throw .inputTooLong(index: index, tokens: inputs[index].originalCount, limit: maxSequenceLength)
-        }
-        var results: [Embedding] = []
-        results.reserveCapacity(inputs.count)
-        for range in passes(inputs) {
-            let pass = inputs[range]
-            for (input, vector) in zip(pass, run(pass.map(\.ids))) {
-                let cut = width == vector.count ? vector : VectorMath.normalized(Array(vector.prefix(width)))
-                results.append(Embedding(vector: cut, tokenCount: input.ids.count, originalTokenCount: input.originalCount))
-            }
-        }
-        return results
-    }
-
-    /// Consecutive ranges of `inputs` packed into encoder passes of at most ``tokensPerPass``
-    /// tokens each (a longer sequence gets a pass of its own).
-    private func passes(_ inputs: [PreparedInput]) -> [Range<Int>] {
-        var ranges: [Range<Int>] = []
-        var start = 0
-        while start < inputs.count {
-            var end = start
-            var tokens = 0
-            while end < inputs.count, end == start || tokens + inputs[end].ids.count <= tokensPerPass {
-                tokens += inputs[end].ids.count
-                end += 1
-            }
-            ranges.append(start..<end)
-            start = end
-        }
-        return ranges
-    }
-
-    /// Tokenizes every input, on all cores when there are many; the first failing input's error is thrown.
-    private func prepareAll(_ texts: [String], prompts: [Prompt]) throws(EmbeddingGemmaError) -> [PreparedInput] {
-        var prepared = [Result<PreparedInput, EmbeddingGemmaError>?](repeating: nil, count: texts.count)
-        prepared.withUnsafeMutableBufferPointer { slots in
-            let output = UncheckedSendable(slots)
-            Parallel.forEachChunk(texts.count, grain: 64) { range in
-                for i in range {
-                    output.value[i] = Result { () throws(EmbeddingGemmaError) in try prepare(texts[i], prompt: prompts[i]) }
-                }
-            }
-        }
-        var inputs: [PreparedInput] = []
-        inputs.reserveCapacity(texts.count)
-        for slot in prepared {
-            guard let result = slot else { throw .invalidInput("tokenization did not complete") }
-            inputs.append(try result.get())
-        }
-        return inputs
-    }
-
     /// Cosine similarity of every `a` with every `b` (`[a.count][b.count]`).
     /// - Throws: ``EmbeddingGemmaError/invalidInput(_:)`` when vector lengths differ.
     public func similarity(_ a: [[Float]], _ b: [[Float]]) throws(EmbeddingGemmaError) -> [[Float]] {
@@ -358,40 +290,6 @@ public final class EmbeddingModel: Sendable {
             rows.append(row)
         }
         return rows
-    }
-
-    /// Validates a Matryoshka size; nil means the full width.
-    static func checkDimensions(_ dimensions: Int?, full: Int) throws(EmbeddingGemmaError) -> Int {
-        guard let dimensions else { return full }
-        let supported = supportedDimensions.filter { $0 <= full }
-        guard supported.contains(dimensions) else {
-            throw .unsupportedDimensions(dimensions, supported: supported)
-        }
-        return dimensions
-    }
-
-    struct PreparedInput {
-        var ids: [Int32]
-        var originalCount: Int
-
-        /// Whether `ids` was cut to the model's limit.
-        var wasTruncated: Bool { originalCount > ids.count }
-    }
-
-    /// Tokenizes `prompt + text`, cut to the model's limit the way the reference truncates:
-    /// the first `limit − 1` tokens, then `<eos>`.
-    private func prepare(_ text: String, prompt: Prompt) throws(EmbeddingGemmaError) -> PreparedInput {
-        var ids = tokenizer.encodeIds(try promptText(prompt) + text)
-        let original = ids.count
-        let limit = maxSequenceLength
-        if ids.count > limit {
-            ids.removeSubrange((limit - 1)..<(ids.count - 1))
-        }
-        for id in ids where Int(id) >= folder.config.vocabSize {
-            let piece = tokenizer.piece(for: Int(id)) ?? "?"
-            throw .invalidInput("the text contains the token \(piece) (id \(id)), which this text-only model has no embedding for")
-        }
-        return PreparedInput(ids: ids, originalCount: original)
     }
 
     /// Encoder and head over one pass of tokenized sequences.

@@ -12,8 +12,8 @@ struct Indexer {
 
     /// What the reading thread hands to the embedding loop.
     private enum Work: Sendable {
-        /// A file to embed, with its chunks and their prompts.
-        case file(WalkedFile, hash: String, isNew: Bool, chunks: [TextChunk], prompts: [Prompt], latin1: Bool)
+        /// A file to embed, with its chunks and their tokens (prompt included, as the model reads them).
+        case file(WalkedFile, hash: String, isNew: Bool, chunks: [TextChunk], tokens: [TokenizedText], latin1: Bool)
         /// A file whose bytes did not change: only its time is new.
         case unchanged(WalkedFile, id: Int64)
         /// A file left out; `record` says whether to remember it as such.
@@ -26,7 +26,7 @@ struct Indexer {
         var hash: String
         var isNew: Bool
         var chunks: [TextChunk]
-        var prompts: [Prompt]
+        var tokens: [TokenizedText]
         var vectors: [[Float]?]
         var failure: String?
         var next = 0
@@ -87,9 +87,9 @@ struct Indexer {
                     break
                 }
                 switch item {
-                case .file(let file, let hash, let isNew, let chunks, let prompts, let latin1):
+                case .file(let file, let hash, let isNew, let chunks, let tokens, let latin1):
                     if latin1 { summary.decodedAsLatin1.append(file.path) }
-                    pending.append(Pending(file: file, hash: hash, isNew: isNew, chunks: chunks, prompts: prompts,
+                    pending.append(Pending(file: file, hash: hash, isNew: isNew, chunks: chunks, tokens: tokens,
                                            vectors: Array(repeating: nil, count: chunks.count)))
                     batchTokens += chunks.reduce(0) { $0 + $1.tokenCount + 12 }
                 case .unchanged(let file, let id):
@@ -149,8 +149,7 @@ struct Indexer {
     }
 
     /// Embeds up to `options.batchTokens` tokens of the pending files' next chunks in one call.
-    /// When the model rejects the batch (a text with a token it has no embedding for), each file
-    /// is embedded on its own and the files that fail are marked.
+    /// A chunk the model refuses marks its file as failed; the other files' chunks are kept.
     private func embedBatch(_ pending: inout [Pending]) throws(SearchError) -> (chunks: Int, tokens: Int) {
         var slots: [(file: Int, chunk: Int)] = []
         var tokens = 0
@@ -162,31 +161,17 @@ struct Indexer {
             }
         }
         guard !slots.isEmpty else { return (0, 0) }
-        let texts = slots.map { pending[$0.file].chunks[$0.chunk].text }
-        let prompts = slots.map { pending[$0.file].prompts[$0.chunk] }
+        let dimensions = metadata.embeddingDimensions(for: model)
+        let results = model.embed(slots.map { EmbeddingRequest(tokens: pending[$0.file].tokens[$0.chunk], dimensions: dimensions) })
         var embeddedTokens = 0
-        do {
-            let embeddings = try model.embed(texts, prompts: prompts, dimensions: metadata.embeddingDimensions(for: model))
-            for (slot, embedding) in zip(slots, embeddings) {
+        for (slot, result) in zip(slots, results) {
+            switch result {
+            case .success(let embedding):
                 pending[slot.file].vectors[slot.chunk] = embedding.vector
                 pending[slot.file].next = slot.chunk + 1
                 embeddedTokens += embedding.tokenCount
-            }
-        } catch {
-            // Find the culprits file by file.
-            for f in Set(slots.map(\.file)) {
-                let mine = slots.filter { $0.file == f }
-                do {
-                    let embeddings = try model.embed(mine.map { pending[f].chunks[$0.chunk].text }, prompts: mine.map { pending[f].prompts[$0.chunk] },
-                                                     dimensions: metadata.embeddingDimensions(for: model))
-                    for (slot, embedding) in zip(mine, embeddings) {
-                        pending[f].vectors[slot.chunk] = embedding.vector
-                        pending[f].next = slot.chunk + 1
-                        embeddedTokens += embedding.tokenCount
-                    }
-                } catch {
-                    pending[f].failure = error.description
-                }
+            case .failure(let error):
+                pending[slot.file].failure = pending[slot.file].failure ?? error.description
             }
         }
         return (slots.count, embeddedTokens)
@@ -214,15 +199,23 @@ struct Indexer {
                 tokenizer.encode(String($0), addSpecialTokens: false).count
             }
             guard !chunks.isEmpty else { return .skipped(file, hash: hash, reason: .empty, record: true) }
-            var prompts: [Prompt] = []
+            var tokens: [TokenizedText] = []
+            tokens.reserveCapacity(chunks.count)
             for chunk in chunks {
+                let prompt: Prompt
                 do {
-                    prompts.append(try model.documentPrompt(title: chunk.promptTitle))
+                    prompt = try model.documentPrompt(title: chunk.promptTitle)
                 } catch {
                     return .skipped(file, hash: hash, reason: .embeddingFailed("\(error)"), record: false)
                 }
+                do {
+                    tokens.append(try model.tokenized(chunk.text, prompt: prompt))
+                } catch {
+                    // A token the model has no embedding for: the file is remembered as not embeddable.
+                    return .skipped(file, hash: hash, reason: .embeddingFailed(error.description), record: true)
+                }
             }
-            return .file(file, hash: hash, isNew: stored == nil, chunks: chunks, prompts: prompts, latin1: extracted.decodedAsLatin1)
+            return .file(file, hash: hash, isNew: stored == nil, chunks: chunks, tokens: tokens, latin1: extracted.decodedAsLatin1)
         }
     }
 }
