@@ -5,7 +5,8 @@ model and the Q8_0 and calibrated Q4_0 GGUF files of scripts/bench-cpu.py (writt
 width and at 128 dimensions. The outputs print every float32 in its shortest exact form, so equal
 output bytes mean equal bits.
 
-Usage:  scripts/compare-embeddings.py OLD_BINARY NEW_BINARY [--model DIR] [--files DIR]
+Usage:  scripts/compare-embeddings.py OLD_BINARY NEW_BINARY [--model DIR] [--files DIR] [--weights float32,q8_0,q4_0]
+                                     [--widths 768,128]
 
 Exit status 0 when every output is identical, 1 when any differs (the first differing text is named).
 """
@@ -51,15 +52,18 @@ def main():
     parser.add_argument("new")
     parser.add_argument("--model", default=os.path.join(CACHE, "embeddinggemma-300m"))
     parser.add_argument("--files", default=os.path.join(CACHE, "bench"))
+    parser.add_argument("--weights", default="float32,q8_0,q4_0", help="which of float32, q8_0, q4_0 to compare")
+    parser.add_argument("--widths", default="768,128", help="Matryoshka widths to compare")
     args = parser.parse_args()
+    kinds = args.weights.split(",")
     import importlib
     bench_cpu = importlib.import_module("bench-cpu")
-    models = [("float32", args.model)] + [(kind, bench_cpu.ensure_gguf(args.old, args.model, args.files, kind)) for kind in ("q8_0", "q4_0")]
+    models = [(kind, args.model if kind == "float32" else bench_cpu.ensure_gguf(args.old, args.model, args.files, kind)) for kind in kinds]
     with tempfile.TemporaryDirectory() as folder:
         docs, count = corpus(os.path.join(folder, "corpus.jsonl"))
         failed = False
         for name, model in models:
-            for width in (None, 128):
+            for width in [None if w == "768" else int(w) for w in args.widths.split(",")]:
                 old, new = embed(args.old, model, docs, width), embed(args.new, model, docs, width)
                 label = f"{name}{'' if width is None else f' @{width}'}"
                 if old == new:

@@ -9,8 +9,8 @@ Usage:  scripts/memory-profile.py [--bin PATH ...] [--model DIR] [--files DIR] [
 
 Each --bin is measured on every variant, alternating binaries run by run (so two builds compare in one
 sitting). The documents are made once from ../shared/search-eval/docs (deterministic: package
-descriptions joined until each reaches its target length, 280 short ones spread log-uniformly from 16
-to 400 tokens and 20 long ones from 500 to 2200, so the longest are truncated to 2048); the Q8_0 and calibrated Q4_0 files are those of
+descriptions joined until each reaches its target length, 295 short ones spread log-uniformly from 16
+to 256 tokens and 5 long ones from 600 to 2200, so the longest are truncated to 2048); the Q8_0 and calibrated Q4_0 files are those of
 scripts/bench-cpu.py (written once with `gemma-embed quantize`). The process's /proc/PID/status is read
 every 2 ms while it runs. Prints a Markdown table: medians over --runs runs, in MB.
 """
@@ -38,9 +38,9 @@ def make_documents(path):
     folder = os.path.join(ROOT, "..", "shared", "search-eval", "docs")
     texts = [open(os.path.join(folder, name), encoding="utf-8").read().strip() for name in sorted(os.listdir(folder))]
     rng = random.Random(300)
-    # 280 log-uniform from 16 to 400 tokens and 20 evenly from 500 to 2200 (many short, a few long, the
-    # longest cut to 2048): about 45 000 tokens, a few minutes on two cores.
-    targets = [int(16 * (400 / 16) ** (i / 279)) for i in range(280)] + [500 + 1700 * i // 19 for i in range(20)]
+    # 295 log-uniform from 16 to 256 tokens and 5 from 600 to 2200 (many short, a few long, the longest
+    # cut to 2048): about 25 000 tokens.
+    targets = [int(16 * (256 / 16) ** (i / 294)) for i in range(295)] + [600 + 400 * i for i in range(5)]
     rng.shuffle(targets)
     source = 0
     with open(path, "w", encoding="utf-8") as out:

@@ -67,6 +67,14 @@ struct GemmaEncoder: Sendable {
         return copy
     }
 
+    /// Rows of a feed-forward band in long passes of Q8_0/Q4_0 layers (their usual pass).
+    static let quantizedFeedForwardRows = 256
+
+    /// Whether every layer matrix is Q8_0 or Q4_0, whose products treat each input row alone.
+    var hasInt8BlockLayers: Bool {
+        layers.allSatisfy { layer in layer.matrices.allSatisfy { $0.0.type == .q8_0 || $0.0.type == .q4_0 } }
+    }
+
     /// Whether every matrix is float32 (the exact path).
     var isFloat32: Bool {
         embedding.type == .f32 && layers.allSatisfy { layer in layer.matrices.allSatisfy { $0.0.type == .f32 } }
@@ -96,8 +104,15 @@ struct GemmaEncoder: Sendable {
         let h = config.hiddenSize
         let eps = config.rmsNormEps
 
+        // Quantized models (chosen to save memory) run the feed-forward block of a long pass (one
+        // long document) in bands of at most the rows of their usual pass: their products treat
+        // each row alone, so the vectors are the same, and the gate and up buffers are 8 times
+        // smaller at 2048 tokens. Other passes keep their products whole (float32 kernels block by rows).
+        let bands = (n + Self.quantizedFeedForwardRows - 1) / Self.quantizedFeedForwardRows
+        // Bands of even size, so none is small enough to take another kernel (the streamed one).
+        let band = statistics == nil && bands > 1 && hasInt8BlockLayers ? (n + bands - 1) / bands : nil
         let work = EncoderWorkspace(tokens: n, config: config,
-                                    scratch: layers.map(\.scratchCount).max() ?? 0)
+                                    scratch: layers.map(\.scratchCount).max() ?? 0, feedForwardRows: band)
         let xp = work.hidden, pp = work.positions
         var starts: [Int] = []
         var offset = 0

@@ -60,12 +60,18 @@ struct GemmaLayerStep {
                             scale: layer.preFeedforwardNorm.pointer, eps: eps)
         }
         statistics?.record(layer: index, site: .feedForwardInput, input: np, rows: n)
-        Matmul.linear(np, rows: n, products: [(layer.gate, gp), (layer.up, upp)], scratch: scratch, activations: activations)
-        Parallel.forEachChunk(n, grain: 16) { r in
-            Kernels.geluMultiply(gp + r.lowerBound * inter, upp + r.lowerBound * inter, count: r.count * inter)
+        // Over the rows in bands of `work.feedForwardRows` (one band unless the workspace was made
+        // smaller): each band's down projection overwrites its own rows of `normed`, already read.
+        let band = work.feedForwardRows
+        for first in stride(from: 0, to: n, by: band) {
+            let count = min(band, n - first)
+            Matmul.linear(np + first * h, rows: count, products: [(layer.gate, gp), (layer.up, upp)], scratch: scratch, activations: activations)
+            Parallel.forEachChunk(count, grain: 16) { r in
+                Kernels.geluMultiply(gp + r.lowerBound * inter, upp + r.lowerBound * inter, count: r.count * inter)
+            }
+            statistics?.record(layer: index, site: .feedForwardHidden, input: gp, rows: count)
+            Matmul.linear(gp, rows: count, weight: layer.down, into: np + first * h, scratch: scratch, activations: activations)
         }
-        statistics?.record(layer: index, site: .feedForwardHidden, input: gp, rows: n)
-        Matmul.linear(gp, rows: n, weight: layer.down, into: np, scratch: scratch, activations: activations)
         Parallel.forEachChunk(n, grain: 32) { r in
             Kernels.rmsNorm(np + r.lowerBound * h, into: xp + r.lowerBound * h, rows: r.count, width: h,
                             scale: layer.postFeedforwardNorm.pointer, eps: eps, accumulate: true)
