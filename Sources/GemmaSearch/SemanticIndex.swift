@@ -23,8 +23,7 @@ public final class SemanticIndex: Sendable {
     public let model: EmbeddingModel
     /// What the index was built with.
     public let metadata: IndexMetadata
-    let store: IndexStore
-    let cache = VectorCache()
+    let store: any IndexStore
 
     /// Opens the index at `path`, creating it when it does not exist.
     /// - Parameters:
@@ -37,7 +36,7 @@ public final class SemanticIndex: Sendable {
     ///   for a file that is not an index, ``SearchError/invalidOption(_:)`` for bad options.
     public init(path: String, model: EmbeddingModel, options: IndexOptions = IndexOptions(), rebuild: Bool = false) throws(SearchError) {
         let absolute = FileWalker.absolute(path)
-        let store = try IndexStore(path: absolute, create: true)
+        let store = try SQLiteIndexStore(path: absolute, create: true)
         let fingerprint = model.fingerprint
         let modelPath = model.sourcePath
         if let existing = try store.metadata(), !rebuild {
@@ -71,7 +70,7 @@ public final class SemanticIndex: Sendable {
     ///   ``init(path:model:options:rebuild:)``.
     public static func open(path: String, model: EmbeddingModel? = nil) throws(SearchError) -> SemanticIndex {
         let absolute = FileWalker.absolute(path)
-        let store = try IndexStore(path: absolute, create: false)
+        let store = try SQLiteIndexStore(path: absolute, create: false)
         guard let metadata = try store.metadata() else {
             throw .indexCorrupt(path: absolute, reason: "it was never set up; index some files first")
         }
@@ -120,10 +119,10 @@ public final class SemanticIndex: Sendable {
     /// Removes `paths` from the index at `indexPath` without loading a model.
     @discardableResult
     public static func remove(_ paths: [String], fromIndexAt indexPath: String) throws(SearchError) -> Int {
-        try remove(paths, store: IndexStore(path: FileWalker.absolute(indexPath), create: false))
+        try remove(paths, store: SQLiteIndexStore(path: FileWalker.absolute(indexPath), create: false))
     }
 
-    private static func remove(_ paths: [String], store: IndexStore) throws(SearchError) -> Int {
+    private static func remove(_ paths: [String], store: any IndexStore) throws(SearchError) -> Int {
         var all: [String] = []
         for path in paths { all += try store.filePaths(under: FileWalker.absolute(path)) }
         return try store.remove(paths: all)
@@ -136,22 +135,15 @@ public final class SemanticIndex: Sendable {
 
     /// What the index at `indexPath` holds, read without loading a model.
     public static func statistics(ofIndexAt indexPath: String) throws(SearchError) -> IndexStatistics {
-        try statistics(store: IndexStore(path: FileWalker.absolute(indexPath), create: false))
+        try statistics(store: SQLiteIndexStore(path: FileWalker.absolute(indexPath), create: false))
     }
 
-    private static func statistics(store: IndexStore) throws(SearchError) -> IndexStatistics {
+    private static func statistics(store: any IndexStore) throws(SearchError) -> IndexStatistics {
         guard let metadata = try store.metadata() else {
-            throw .indexCorrupt(path: store.path, reason: "it was never set up; index some files first")
+            throw .indexCorrupt(path: store.location, reason: "it was never set up; index some files first")
         }
         let counts = try store.counts()
-        var bytes: Int64 = 0
-        for suffix in ["", "-wal"] {
-            if let attributes = try? FileManager.default.attributesOfItem(atPath: store.path + suffix),
-               let size = attributes[.size] as? NSNumber {
-                bytes += size.int64Value
-            }
-        }
         return IndexStatistics(files: counts.files, skippedFiles: counts.skipped, chunks: counts.chunks, tokens: counts.tokens,
-                               bytesOnDisk: bytes, metadata: metadata)
+                               bytesOnDisk: counts.bytesOnDisk, metadata: metadata)
     }
 }

@@ -6,7 +6,7 @@ import Foundation
 /// finished files in one transaction.
 struct Indexer {
     let model: EmbeddingModel
-    let store: IndexStore
+    let store: any IndexStore
     let metadata: IndexMetadata
     let options: IndexOptions
 
@@ -36,7 +36,7 @@ struct Indexer {
     func run(_ paths: [String], progress: ((UpdateProgress) -> Void)?, shouldStop: @escaping @Sendable () -> Bool) throws(SearchError) -> UpdateSummary {
         let start = Date()
         var summary = UpdateSummary()
-        let walker = FileWalker(maxFileBytes: options.maxFileBytes, excluded: [store.path, store.path + "-wal", store.path + "-shm"])
+        let walker = FileWalker(maxFileBytes: options.maxFileBytes, excluded: store.ownFiles)
         var found: [WalkedFile] = []
         try walker.walk(paths, found: { found.append($0) }, skipped: { summary.skipped.append($0) })
         summary.filesFound = found.count
