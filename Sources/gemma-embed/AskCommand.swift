@@ -67,10 +67,8 @@ struct AskCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let indexPath = indexOptions.path
-            guard FileManager.default.fileExists(atPath: indexPath) else { throw SearchError.indexNotFound(path: indexPath) }
             if let path, !FileManager.default.fileExists(atPath: path) { throw SearchError.pathNotFound(path) }
-            let index = try SemanticIndex.open(path: indexPath)
+            let index = try SemanticIndex.open(path: indexOptions.path)
             let generator = try generatorOptions.answerGenerator(tokenizer: index.model.tokenizer)
             let answerer = GroundedAnswerer(index: index, generator: generator)
             let options = GenerationOptions(maxTokens: maxTokens, temperature: temperature, seed: seed)

@@ -59,11 +59,9 @@ struct SearchCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let indexPath = indexOptions.path
-            guard FileManager.default.fileExists(atPath: indexPath) else { throw SearchError.indexNotFound(path: indexPath) }
             let loaded: EmbeddingModel?
             do { loaded = try model.map { try EmbeddingModel(path: $0) } } catch let error as EmbeddingGemmaError { throw SearchError.model(error) }
-            let index = try SemanticIndex.open(path: indexPath, model: loaded)
+            let index = try SemanticIndex.open(path: indexOptions.path, model: loaded)
             // With --queries, a single positional argument is the path filter.
             let scope = queries != nil ? (path ?? query) : path
             if let scope, !FileManager.default.fileExists(atPath: scope) { throw SearchError.pathNotFound(scope) }

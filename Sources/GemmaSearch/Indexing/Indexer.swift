@@ -60,9 +60,9 @@ struct Indexer {
         progress?(state)
 
         let queue = BlockingQueue<Work>(capacity: 256)
-        let reader = Thread { [model, options] in
+        let reader = Thread { [model, metadata] in
             let extractor = TextExtractor()
-            let chunker = Chunker(maxTokens: options.chunkTokens, overlapTokens: options.overlapTokens)
+            let chunker = Chunker(maxTokens: metadata.chunkTokens, overlapTokens: metadata.overlapTokens)
             for file in work {
                 let item = Self.read(file, stored: stored[file.path], extractor: extractor, chunker: chunker, model: model)
                 guard queue.put(item) else { break }
