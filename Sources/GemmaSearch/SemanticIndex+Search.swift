@@ -102,8 +102,6 @@ extension SemanticIndex {
                 }
             }
         }
-        var text = lines.isEmpty ? "" : String(lines[best].trimmingWhitespace())
-        if text.count > 200 { text = String(text.prefix(199)) + "…" }
-        return (chunk.startLine + best, text)
+        return (chunk.startLine + best, lines.isEmpty ? "" : SearchHit.snippet(lines[best]))
     }
 }

@@ -279,6 +279,23 @@ struct SemanticIndexTests {
         }
     }
 
+    @Test("a hit's JSON form has the result keys, and reads back as the same hit")
+    func hitCoding() throws {
+        let (index, root) = try Self.newIndex()
+        try index.update([root], options: Self.options)
+        let hits = try index.search("zq-77", limit: 10, lexicalWeight: 5)
+        #expect(hits.contains { $0.title != nil } && hits.contains { $0.line != $0.startLine })
+        let encoder = JSONEncoder()
+        for hit in hits {
+            let data = try encoder.encode(hit)
+            let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            var keys: Set<String> = ["path", "line", "start_line", "end_line", "score", "dense", "lexical", "text"]
+            if hit.title != nil { keys.insert("title") }
+            #expect(Set(object.keys) == keys)
+            #expect(try JSONDecoder().decode(SearchHit.self, from: data) == hit)
+        }
+    }
+
     @Test("many tasks search one index at once and get the same answers")
     func concurrentSearch() async throws {
         let (index, root) = try Self.newIndex()
