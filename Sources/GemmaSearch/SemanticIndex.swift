@@ -46,8 +46,13 @@ public final class SemanticIndex: Sendable {
         let absolute = FileWalker.absolute(path)
         let exists = FileManager.default.fileExists(atPath: absolute)
         guard exists || create else { throw .indexNotFound(path: absolute) }
-        // A new index's file is made once its model has loaded.
-        let chosen = exists ? model : .given(try model.load(stored: nil, path: absolute))
+        // A new index's file is made once its model has loaded and the options fit it.
+        var chosen = model
+        if !exists {
+            let loaded = try model.load(stored: nil, path: absolute)
+            _ = try options.resolved(for: loaded)
+            chosen = .given(loaded)
+        }
         try self.init(store: SQLiteIndexStore(path: absolute, create: create), model: chosen, options: options,
                       rebuild: rebuild, create: create)
     }

@@ -213,6 +213,10 @@ struct SemanticIndexTests {
             try SemanticIndex(path: path, model: failing)
         }
         #expect(!FileManager.default.fileExists(atPath: path), "no file for an index whose model did not load")
+        #expect(throws: SearchError.settingOutOfRange(.batchTokens, value: 0, allowed: 1...Int.max)) {
+            try SemanticIndex(path: path, model: .given(Self.model), options: IndexOptions(chunkTokens: 20, batchTokens: 0))
+        }
+        #expect(!FileManager.default.fileExists(atPath: path), "nor for one with options out of range")
         #expect(throws: SearchError.indexNotFound(path: path)) { try SemanticIndex(path: path, create: false) }
 
         let created = try SemanticIndex(path: path, model: .recorded(orNew: { Self.model }), options: IndexOptions(chunkTokens: 20))
