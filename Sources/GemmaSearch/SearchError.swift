@@ -1,6 +1,7 @@
 import EmbeddingGemma
 
-/// Errors of the search index, each with a message that says what to do.
+/// Errors of the search index, each with the values a caller needs to act on it (which index,
+/// which model, which setting) and a message that says what to do.
 public enum SearchError: Error, Sendable, Equatable, CustomStringConvertible {
     /// No index file at `path` (searching before indexing).
     case indexNotFound(path: String)
@@ -8,8 +9,17 @@ public enum SearchError: Error, Sendable, Equatable, CustomStringConvertible {
     case indexCorrupt(path: String, reason: String)
     /// Another process holds the index's write lock for longer than the wait allows.
     case indexLocked(path: String)
-    /// The index was built with another model, quantization or width than the one given.
-    case modelMismatch(index: String, requested: String)
+    /// The index at `path` was built with another model, quantization or width (`stored`) than
+    /// the one given (`requested`).
+    case modelMismatch(path: String, stored: IndexMetadata, requested: IndexMetadata)
+    /// The model the index at `path` was built with (`stored`) could not be loaded from where it
+    /// was then.
+    case recordedModelUnavailable(path: String, stored: IndexMetadata, error: EmbeddingGemmaError)
+    /// A setting asked for differs from the one the index at `path` was built with: only a
+    /// rebuilt index takes another.
+    case settingMismatch(path: String, setting: IndexSetting, stored: Int, requested: Int)
+    /// A setting outside the range it allows.
+    case settingOutOfRange(IndexSetting, value: Int, allowed: ClosedRange<Int>)
     /// The query is empty or only white space.
     case emptyQuery
     /// A result count below 1.
@@ -32,13 +42,21 @@ public enum SearchError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .indexNotFound(let path):
-            return "no index at \(path): build one with `gemma-embed index PATH...` (or name another with --index)"
+            return "no index at \(path): index some files into it first"
         case .indexCorrupt(let path, let reason):
-            return "\(path) is not a usable search index (\(reason)); move it away or rebuild it with `gemma-embed index --rebuild PATH...`"
+            return "\(path) is not a usable search index (\(reason)); move it away or rebuild it"
         case .indexLocked(let path):
             return "\(path) is locked by another process that is writing to it; wait for it to finish and try again"
-        case .modelMismatch(let index, let requested):
-            return "the index was built with \(index), not \(requested); use that model, or re-embed everything with --rebuild"
+        case .modelMismatch(let path, let stored, let requested):
+            return "the index \(path) was built with \(stored.modelDescription), not \(requested.modelDescription); "
+                + "use that model, or rebuild the index to re-embed everything"
+        case .recordedModelUnavailable(let path, let stored, let error):
+            return "the index \(path) was built with \(stored.modelDescription), which does not load (\(error)); "
+                + "give that model from where it is now, or rebuild the index with another"
+        case .settingMismatch(let path, let setting, let stored, let requested):
+            return "the index \(path) was built with a \(setting) of \(stored) \(setting.unit), not \(requested); rebuild it to change it"
+        case .settingOutOfRange(let setting, let value, let allowed):
+            return "the \(setting) must be between \(allowed.lowerBound) and \(allowed.upperBound) \(setting.unit) (got \(value))"
         case .emptyQuery:
             return "the query is empty: give some words to search for"
         case .invalidLimit(let limit):

@@ -8,7 +8,8 @@ extension SemanticIndex {
     /// or phrase barely moves the ranking by meaning.
     public static let exactMatchWeight: Float = 0.5
 
-    /// Candidates the 1-bit stage hands to the int8 stage (at least; 20 per result asked for).
+    /// The dense first stage's effort: chunks it looks at closely (at least; 20 per result asked
+    /// for). In the SQLite store, the candidates the 1-bit stage hands to the int8 stage.
     static let minimumCandidates = 200
 
     /// Searches the index.
@@ -26,45 +27,35 @@ extension SemanticIndex {
                        minScore: Float? = nil, lexicalWeight: Float = SemanticIndex.exactMatchWeight) throws(SearchError) -> [SearchHit] {
         guard query.contains(where: { !$0.isWhitespace }) else { throw .emptyQuery }
         guard limit >= 1 else { throw .invalidLimit(limit) }
-        let snapshot = try cache.current(store, dimensions: metadata.dimensions)
-        guard snapshot.matrix.count > 0 else { return [] }
-
-        var allowed: [Bool]?
-        if let under {
-            let ids = try store.fileIds(under: FileWalker.absolute(under))
-            allowed = snapshot.fileIds.map { ids.contains($0) }
-        }
-        let queryVector: [Float]
-        do { queryVector = try model.encode(query, prompt: .named("query"), dimensions: metadata.embeddingDimensions(for: model)) } catch { throw .model(error) }
-
-        // Stage 1 and 2: sign bits pick candidates, int8 codes re-score them.
         let spread = filesOnly ? 4 : 1
-        let pool = max(limit * 4, 40) * spread
-        var scores: [Int: (dense: Float, lexical: Float)] = [:]
-        for (row, score) in snapshot.matrix.nearest(queryVector, limit: pool, candidates: max(Self.minimumCandidates, limit * 20), allowed: allowed) {
-            scores[row] = (score, 0)
-        }
         // Lexical evidence: chunks holding the query's words one after another.
         let words = Self.words(of: query)
         let phrase = lexicalWeight > 0 ? try store.phraseMatches(words, limit: 200 * spread) : (ids: [], total: 0)
+        let queryVector: [Float]
+        do { queryVector = try model.encode(query, prompt: .named("query"), dimensions: metadata.embeddingDimensions(for: model)) } catch { throw .model(error) }
+
+        // The store's approximate first stage: the nearest chunks, and the phrase matches' scores.
+        let found = try store.denseCandidates(for: queryVector, limit: max(limit * 4, 40) * spread,
+                                              candidates: max(Self.minimumCandidates, limit * 20),
+                                              under: under.map(FileWalker.absolute), scoring: phrase.ids)
+        guard found.chunkCount > 0 else { return [] }
+        var scores: [Int64: (dense: Float, lexical: Float)] = [:]
+        for (id, score) in found.nearest { scores[id] = (score, 0) }
         if phrase.total > 0 {
-            let n = Float(snapshot.matrix.count)
+            let n = Float(found.chunkCount)
             let specificity = log((n + 1) / Float(phrase.total)) / log(n + 1)
             let bonus = lexicalWeight * max(0, specificity)
-            queryVector.withUnsafeBufferPointer { q in
-                for id in phrase.ids {
-                    guard let row = snapshot.rowByChunk[id], allowed?[row] ?? true else { continue }
-                    scores[row] = (scores[row]?.dense ?? snapshot.matrix.score(q, row: row), bonus)
-                }
+            for id in phrase.ids {
+                guard let approximate = found.scored[id] else { continue }
+                scores[id] = (scores[id]?.dense ?? approximate, bonus)
             }
         }
-        // Stage 3: the best by the approximate scores, ordered by exact cosine with their float32 vectors.
+        // The best by the approximate scores, ordered by exact cosine with their float32 vectors.
         let shortlist = scores.sorted { ($0.value.dense + $0.value.lexical, $1.key) > ($1.value.dense + $1.value.lexical, $0.key) }
             .prefix(max(limit * 3, 30) * spread)
-        let ids = shortlist.map { snapshot.matrix.chunkIds[$0.key] }
-        let vectors = try store.vectors(ids)
+        let vectors = try store.vectors(shortlist.map(\.key))
         var ranked: [(id: Int64, dense: Float, lexical: Float)] = shortlist.map { entry in
-            let id = snapshot.matrix.chunkIds[entry.key]
+            let id = entry.key
             guard let vector = vectors[id], vector.count == queryVector.count else { return (id, entry.value.dense, entry.value.lexical) }
             let dense = VectorMath.cosine(vector, queryVector)
             return (id, dense, entry.value.lexical)
@@ -111,8 +102,6 @@ extension SemanticIndex {
                 }
             }
         }
-        var text = lines.isEmpty ? "" : String(lines[best].trimmingWhitespace())
-        if text.count > 200 { text = String(text.prefix(199)) + "…" }
-        return (chunk.startLine + best, text)
+        return (chunk.startLine + best, lines.isEmpty ? "" : SearchHit.snippet(lines[best]))
     }
 }

@@ -6,8 +6,8 @@ import Foundation
 /// (query prompt, two-stage compressed vector search) fused with exact lexical matches (FTS5).
 ///
 /// ```swift
-/// let model = try EmbeddingModel()
-/// let index = try SemanticIndex(path: "notes.index", model: model)
+/// // The model the index was built with (a new index: the default model).
+/// let index = try SemanticIndex(path: "notes.index")
 /// let summary = try index.update(["~/notes"])
 /// for hit in try index.search("how do I renew the certificate", limit: 5) {
 ///     print(hit.path, hit.line, hit.score)
@@ -17,50 +17,54 @@ import Foundation
 /// An index is safe to use from many tasks at once; searches run while an update (in this or
 /// another process) writes, and see its work batch by batch.
 public final class SemanticIndex: Sendable {
-    /// The index file.
+    /// Where the index is (its file).
     public let path: String
     /// The model that embeds queries and documents.
     public let model: EmbeddingModel
     /// What the index was built with.
     public let metadata: IndexMetadata
-    let store: IndexStore
-    let cache = VectorCache()
+    let store: any IndexStore
 
-    /// Opens the index at `path`, creating it when it does not exist.
+    /// Opens the index at `path` with the model it was built with or the one given, creating the
+    /// index when it does not exist (and `create` allows).
+    ///
+    /// The index is opened once; its metadata says which model it needs
+    /// (``IndexModel/recorded(orNew:)`` loads that one).
+    /// - Parameters:
+    ///   - model: the model to embed with.
+    ///   - options: chunking and storage settings for a new (or rebuilt) index; an existing index
+    ///     keeps its own, and a chunking or width asked for that differs from it is an error.
+    ///   - rebuild: empty the index first (to change model, width or chunking).
+    ///   - create: make a new index when there is none at `path` (else ``SearchError/indexNotFound(path:)``).
+    /// - Throws: ``SearchError/modelMismatch(path:stored:requested:)`` when the index was built with
+    ///   another model or width, ``SearchError/settingMismatch(path:setting:stored:requested:)`` for
+    ///   another chunking, ``SearchError/recordedModelUnavailable(path:stored:error:)`` when its model
+    ///   does not load, ``SearchError/indexCorrupt(path:reason:)`` for a file that is not an index,
+    ///   ``SearchError/settingOutOfRange(_:value:allowed:)`` for bad options.
+    public convenience init(path: String, model: IndexModel = .recorded, options: IndexOptions = IndexOptions(),
+                            rebuild: Bool = false, create: Bool = true) throws(SearchError) {
+        let absolute = FileWalker.absolute(path)
+        let exists = FileManager.default.fileExists(atPath: absolute)
+        guard exists || create else { throw .indexNotFound(path: absolute) }
+        // A new index's file is made once its model has loaded and the options fit it.
+        var chosen = model
+        if !exists {
+            let loaded = try model.load(stored: nil, path: absolute)
+            _ = try options.resolved(for: loaded)
+            chosen = .given(loaded)
+        }
+        try self.init(store: SQLiteIndexStore(path: absolute, create: create), model: chosen, options: options,
+                      rebuild: rebuild, create: create)
+    }
+
+    /// Opens the index at `path` with `model`, creating it when it does not exist.
     /// - Parameters:
     ///   - model: the model to embed with; an existing index must have been built with it.
-    ///   - options: chunking and storage settings for a new (or rebuilt) index; an existing index
-    ///     keeps its own, except that a `dimensions` different from the stored one is an error.
+    ///   - options: chunking and storage settings for a new (or rebuilt) index.
     ///   - rebuild: empty the index first (to change model, width or chunking).
-    /// - Throws: ``SearchError/modelMismatch(index:requested:)`` when the index was built with
-    ///   another model or width (rebuild to change them), ``SearchError/indexCorrupt(path:reason:)``
-    ///   for a file that is not an index, ``SearchError/invalidOption(_:)`` for bad options.
-    public init(path: String, model: EmbeddingModel, options: IndexOptions = IndexOptions(), rebuild: Bool = false) throws(SearchError) {
-        let absolute = FileWalker.absolute(path)
-        let store = try IndexStore(path: absolute, create: true)
-        let fingerprint = model.fingerprint
-        let modelPath = model.sourcePath
-        if let existing = try store.metadata(), !rebuild {
-            let requested = IndexMetadata(modelPath: modelPath, modelFingerprint: fingerprint, quantization: model.quantization.rawValue,
-                                          dimensions: options.dimensions ?? existing.dimensions, documentPrompt: existing.documentPrompt,
-                                          chunkTokens: existing.chunkTokens, overlapTokens: existing.overlapTokens)
-            guard existing.modelFingerprint == fingerprint, existing.dimensions == requested.dimensions else {
-                throw .modelMismatch(index: existing.modelDescription, requested: requested.modelDescription)
-            }
-            if existing.modelPath != modelPath { try store.updateModelPath(modelPath) }
-            metadata = requested
-        } else {
-            try options.validate(for: model)
-            let prompt: String
-            do { prompt = try model.promptText(.named("document")) } catch { throw .model(error) }
-            metadata = IndexMetadata(modelPath: modelPath, modelFingerprint: fingerprint, quantization: model.quantization.rawValue,
-                                     dimensions: options.dimensions ?? model.dimensions, documentPrompt: prompt,
-                                     chunkTokens: options.chunkTokens, overlapTokens: options.overlapTokens)
-            try store.reset(metadata)
-        }
-        self.path = absolute
-        self.model = model
-        self.store = store
+    /// - Throws: the errors of ``init(path:model:options:rebuild:create:)``.
+    public convenience init(path: String, model: EmbeddingModel, options: IndexOptions = IndexOptions(), rebuild: Bool = false) throws(SearchError) {
+        try self.init(path: path, model: .given(model), options: options, rebuild: rebuild)
     }
 
     /// Opens an existing index for searching.
@@ -68,27 +72,43 @@ public final class SemanticIndex: Sendable {
     ///   - model: the model to embed queries with; nil loads the one the index was built with
     ///     (from where it was then).
     /// - Throws: ``SearchError/indexNotFound(path:)`` when there is no index, and the errors of
-    ///   ``init(path:model:options:rebuild:)``.
+    ///   ``init(path:model:options:rebuild:create:)``.
     public static func open(path: String, model: EmbeddingModel? = nil) throws(SearchError) -> SemanticIndex {
-        let absolute = FileWalker.absolute(path)
-        let store = try IndexStore(path: absolute, create: false)
-        guard let metadata = try store.metadata() else {
-            throw .indexCorrupt(path: absolute, reason: "it was never set up; index some files first")
+        try SemanticIndex(path: path, model: model.map { IndexModel.given($0) } ?? .recorded, create: false)
+    }
+
+    /// Opens the index kept in `store`.
+    init(store: any IndexStore, model choice: IndexModel, options: IndexOptions, rebuild: Bool, create: Bool) throws(SearchError) {
+        let path = store.location
+        let recorded = try store.metadata()
+        if recorded == nil, !create {
+            throw .indexCorrupt(path: path, reason: "it was never set up; index some files first")
         }
-        let loaded: EmbeddingModel
-        if let model {
-            loaded = model
-        } else {
-            // The file or folder the index was built from, re-encoded in memory as it was then if need be.
-            let stored = QuantizationType(rawValue: metadata.quantization)
-            do {
-                let base = try EmbeddingModel(path: metadata.modelPath)
-                loaded = base.quantization == stored || stored == nil ? base : try base.converted(to: stored ?? base.quantization)
-            } catch {
-                throw .model(error)
+        let existing = rebuild ? nil : recorded
+        let model = try choice.load(stored: existing, path: path)
+        if let existing {
+            let requested = IndexMetadata(modelPath: model.sourcePath, modelFingerprint: model.fingerprint, quantization: model.quantization.rawValue,
+                                          dimensions: options.dimensions ?? existing.dimensions, documentPrompt: existing.documentPrompt,
+                                          chunkTokens: existing.chunkTokens, overlapTokens: existing.overlapTokens)
+            guard existing.modelFingerprint == requested.modelFingerprint, existing.dimensions == requested.dimensions else {
+                throw .modelMismatch(path: path, stored: existing, requested: requested)
             }
+            _ = try options.resolved(against: existing, path: path)
+            if existing.modelPath != requested.modelPath { try store.updateModelPath(requested.modelPath) }
+            metadata = requested
+        } else {
+            let settings = try options.resolved(for: model)
+            let prompt: String
+            do { prompt = try model.promptText(.named("document")) } catch { throw .model(error) }
+            metadata = IndexMetadata(modelPath: model.sourcePath, modelFingerprint: model.fingerprint, quantization: model.quantization.rawValue,
+                                     dimensions: settings.dimensions ?? model.dimensions, documentPrompt: prompt,
+                                     chunkTokens: settings.chunkTokens ?? IndexOptions.defaultChunkTokens,
+                                     overlapTokens: settings.overlapTokens ?? IndexOptions.defaultOverlapTokens)
+            try store.reset(metadata)
         }
-        return try SemanticIndex(path: absolute, model: loaded, options: IndexOptions(dimensions: metadata.dimensions))
+        self.path = path
+        self.model = model
+        self.store = store
     }
 
     /// Brings the index up to date with `paths` (files or folders): new files are embedded,
@@ -120,10 +140,10 @@ public final class SemanticIndex: Sendable {
     /// Removes `paths` from the index at `indexPath` without loading a model.
     @discardableResult
     public static func remove(_ paths: [String], fromIndexAt indexPath: String) throws(SearchError) -> Int {
-        try remove(paths, store: IndexStore(path: FileWalker.absolute(indexPath), create: false))
+        try remove(paths, store: SQLiteIndexStore(path: FileWalker.absolute(indexPath), create: false))
     }
 
-    private static func remove(_ paths: [String], store: IndexStore) throws(SearchError) -> Int {
+    private static func remove(_ paths: [String], store: any IndexStore) throws(SearchError) -> Int {
         var all: [String] = []
         for path in paths { all += try store.filePaths(under: FileWalker.absolute(path)) }
         return try store.remove(paths: all)
@@ -136,22 +156,15 @@ public final class SemanticIndex: Sendable {
 
     /// What the index at `indexPath` holds, read without loading a model.
     public static func statistics(ofIndexAt indexPath: String) throws(SearchError) -> IndexStatistics {
-        try statistics(store: IndexStore(path: FileWalker.absolute(indexPath), create: false))
+        try statistics(store: SQLiteIndexStore(path: FileWalker.absolute(indexPath), create: false))
     }
 
-    private static func statistics(store: IndexStore) throws(SearchError) -> IndexStatistics {
+    private static func statistics(store: any IndexStore) throws(SearchError) -> IndexStatistics {
         guard let metadata = try store.metadata() else {
-            throw .indexCorrupt(path: store.path, reason: "it was never set up; index some files first")
+            throw .indexCorrupt(path: store.location, reason: "it was never set up; index some files first")
         }
         let counts = try store.counts()
-        var bytes: Int64 = 0
-        for suffix in ["", "-wal"] {
-            if let attributes = try? FileManager.default.attributesOfItem(atPath: store.path + suffix),
-               let size = attributes[.size] as? NSNumber {
-                bytes += size.int64Value
-            }
-        }
         return IndexStatistics(files: counts.files, skippedFiles: counts.skipped, chunks: counts.chunks, tokens: counts.tokens,
-                               bytesOnDisk: bytes, metadata: metadata)
+                               bytesOnDisk: counts.bytesOnDisk, metadata: metadata)
     }
 }

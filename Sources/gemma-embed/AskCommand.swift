@@ -53,24 +53,13 @@ struct AskCommand: AsyncParsableCommand {
 
     struct Output: Encodable {
         var answer: String
-        var sources: [Source]
-        struct Source: Encodable {
-            var n: Int
-            var path: String
-            var line: Int
-            var start_line: Int
-            var end_line: Int
-            var score: Float
-            var title: String?
-        }
+        var sources: [HitRecord]
     }
 
     func run() async throws {
         do {
-            let indexPath = indexOptions.path
-            guard FileManager.default.fileExists(atPath: indexPath) else { throw SearchError.indexNotFound(path: indexPath) }
             if let path, !FileManager.default.fileExists(atPath: path) { throw SearchError.pathNotFound(path) }
-            let index = try SemanticIndex.open(path: indexPath)
+            let index = try SemanticIndex.open(path: indexOptions.path)
             let generator = try generatorOptions.answerGenerator(tokenizer: index.model.tokenizer)
             let answerer = GroundedAnswerer(index: index, generator: generator)
             let options = GenerationOptions(maxTokens: maxTokens, temperature: temperature, seed: seed)
@@ -78,12 +67,9 @@ struct AskCommand: AsyncParsableCommand {
             let answer = try await answerer.answer(question, sources: k, under: path, options: options) { printer.print($0) }
             if json {
                 let sources = answer.sources.map {
-                    Output.Source(n: $0.number, path: SearchCommand.displayPath($0.path), line: $0.line, start_line: $0.startLine,
-                                  end_line: $0.endLine, score: $0.score, title: $0.title)
+                    HitRecord(number: $0.number, path: $0.path, line: $0.line, startLine: $0.startLine, endLine: $0.endLine, score: $0.score, title: $0.title)
                 }
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
-                let data = try encoder.encode(Output(answer: answer.text, sources: sources))
+                let data = try HitRecord.encoder.encode(Output(answer: answer.text, sources: sources))
                 OutputWriter.writeAll(Array(data) + [0x0A], to: 1)
             } else {
                 var lines = "\n\nSources:\n"

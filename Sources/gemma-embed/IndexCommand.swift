@@ -66,14 +66,8 @@ struct IndexCommand: ParsableCommand {
             for path in paths where !FileManager.default.fileExists(atPath: path) {
                 throw SearchError.pathNotFound(path)
             }
-            let model = try loadModel(indexPath: indexPath)
-            let tokens = chunkTokens ?? 512
-            let options = IndexOptions(chunkTokens: tokens, overlapTokens: min(48, tokens / 2 - 1), dimensions: dimensions,
-                                       maxFileBytes: Int64(maxFileMB) << 20)
-            let index = try SemanticIndex(path: indexPath, model: model, options: options, rebuild: rebuild)
-            if let chunkTokens, chunkTokens != index.metadata.chunkTokens {
-                throw CLIError("the index has chunks of \(index.metadata.chunkTokens) tokens; add --rebuild to re-chunk and re-embed everything with \(chunkTokens)")
-            }
+            let options = IndexOptions(chunkTokens: chunkTokens, dimensions: dimensions, maxFileBytes: Int64(maxFileMB) << 20)
+            let index = try SemanticIndex(path: indexPath, model: try model(), options: options, rebuild: rebuild)
             let flag = SignalFlag(message: "stopping after the batch in flight (finished files are kept; Ctrl-C again to quit now)")
             let bar = ProgressBar()
             let summary = try index.update(paths, options: options, progress: { bar.update($0) }, shouldStop: { flag.isRaised })
@@ -85,12 +79,12 @@ struct IndexCommand: ParsableCommand {
         }
     }
 
-    /// The model: `--model`, else the one an existing index was built with, else the default.
-    private func loadModel(indexPath: String) throws -> EmbeddingModel {
-        if modelOptions.model != nil || modelOptions.quantization != nil || rebuild || !FileManager.default.fileExists(atPath: indexPath) {
-            return try modelOptions.load()
-        }
-        return try SemanticIndex.open(path: indexPath).model
+    /// The model: `--model` (or `--quantization`) loaded now, else the one the index was built
+    /// with (a new or rebuilt index: the default).
+    private func model() throws -> IndexModel {
+        if modelOptions.model != nil || modelOptions.quantization != nil { return .given(try modelOptions.load()) }
+        let rawPooled = modelOptions.rawPooled
+        return .recorded(orNew: { () throws(EmbeddingGemmaError) in try EmbeddingModel(allowMissingHead: rawPooled) })
     }
 
     private func report(_ summary: UpdateSummary, index: SemanticIndex) {

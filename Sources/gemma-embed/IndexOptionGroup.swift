@@ -18,8 +18,3 @@ struct IndexOptionGroup: ParsableArguments {
         return data + "/gemma-embed/index.sqlite"
     }
 }
-
-extension SearchError {
-    /// The error as the CLI reports it.
-    var cliError: CLIError { CLIError(description) }
-}

@@ -59,11 +59,9 @@ struct SearchCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let indexPath = indexOptions.path
-            guard FileManager.default.fileExists(atPath: indexPath) else { throw SearchError.indexNotFound(path: indexPath) }
             let loaded: EmbeddingModel?
             do { loaded = try model.map { try EmbeddingModel(path: $0) } } catch let error as EmbeddingGemmaError { throw SearchError.model(error) }
-            let index = try SemanticIndex.open(path: indexPath, model: loaded)
+            let index = try SemanticIndex.open(path: indexOptions.path, model: loaded)
             // With --queries, a single positional argument is the path filter.
             let scope = queries != nil ? (path ?? query) : path
             if let scope, !FileManager.default.fileExists(atPath: scope) { throw SearchError.pathNotFound(scope) }
@@ -88,14 +86,8 @@ struct SearchCommand: ParsableCommand {
 
     /// One result as a line of output.
     private func format(_ hit: SearchHit, queryId: String?, style: OutputStyle) throws -> String {
+        if json { return try HitRecord(hit, queryId: queryId).jsonLine() }
         let shown = Self.displayPath(hit.path)
-        if json {
-            let record = HitRecord(queryId: queryId, path: shown, line: hit.line, startLine: hit.startLine, endLine: hit.endLine,
-                                   score: hit.score, dense: hit.denseScore, lexical: hit.lexicalScore, title: hit.title, text: hit.text)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
-            return String(decoding: try encoder.encode(record), as: UTF8.self)
-        }
         if filesOnly { return style.path(shown) }
         return style.path(shown) + ":" + style.line(hit.line) + ": " + hit.snippet + "  " + style.score(Double(hit.score).fixed(3))
     }
@@ -136,24 +128,6 @@ private struct QueryRecord: Decodable {
     }
     var id: Identifier?
     var query: String
-}
-
-/// A result as `--json` prints it.
-private struct HitRecord: Encodable {
-    var queryId: String?
-    var path: String
-    var line: Int
-    var startLine: Int
-    var endLine: Int
-    var score: Float
-    var dense: Float
-    var lexical: Float
-    var title: String?
-    var text: String
-
-    enum CodingKeys: String, CodingKey {
-        case queryId = "query_id", path, line, startLine = "start_line", endLine = "end_line", score, dense, lexical, title, text
-    }
 }
 
 /// Colours for a terminal (none otherwise), as grep uses them.

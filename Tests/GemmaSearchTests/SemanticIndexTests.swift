@@ -176,28 +176,128 @@ struct SemanticIndexTests {
             _ = try SemanticIndex.open(path: garbage, model: Self.model)
             Issue.record("a garbage file opened as an index")
         } catch {
-            guard case .indexCorrupt = error else { Issue.record("expected indexCorrupt, got \(error)"); return }
-            #expect(error.description.contains("--rebuild"))
+            guard case .indexCorrupt(let path, _) = error else { Issue.record("expected indexCorrupt, got \(error)"); return }
+            #expect(path == garbage)
+            #expect(error.description.contains("rebuild it"))
         }
     }
 
-    @Test("an index built with another model is refused with a message naming --rebuild, and --rebuild starts over")
+    @Test("an index built with another model is refused, naming both models, and a rebuild starts over")
     func modelMismatch() throws {
         let (index, root) = try Self.newIndex()
         try index.update([root], options: Self.options)
         var other = index.metadata
         other.modelFingerprint = "0123456789abcdef"
         try index.store.reset(other)
-        do {
-            _ = try SemanticIndex(path: index.path, model: Self.model, options: Self.options)
-            Issue.record("a mismatched model was accepted")
-        } catch {
-            guard case .modelMismatch = error else { Issue.record("expected modelMismatch, got \(error)"); return }
-            #expect(error.description.contains("--rebuild"))
+        #expect(throws: SearchError.modelMismatch(path: index.path, stored: other, requested: index.metadata)) {
+            try SemanticIndex(path: index.path, model: Self.model, options: Self.options)
         }
+        var narrower = index.metadata
+        narrower.dimensions = 8
+        try index.store.reset(index.metadata)
+        #expect(throws: SearchError.modelMismatch(path: index.path, stored: index.metadata, requested: narrower)) {
+            try SemanticIndex(path: index.path, model: Self.model, options: IndexOptions(dimensions: 8))
+        }
+        try index.store.reset(other)
         let rebuilt = try SemanticIndex(path: index.path, model: Self.model, options: Self.options, rebuild: true)
         #expect(try rebuilt.statistics().chunks == 0)
         #expect(rebuilt.metadata.modelFingerprint == Self.model.fingerprint)
+    }
+
+    @Test("opening resolves the model: the recorded one, or for a new index the one asked for, loaded before the file is made")
+    func opening() throws {
+        let folder = ScratchDirectory("opening").path
+        let path = folder + "/index.sqlite"
+        let failing = IndexModel.recorded(orNew: { () throws(EmbeddingGemmaError) in throw .modelNotFound(path: "/nowhere", hint: "") })
+        #expect(throws: SearchError.model(.modelNotFound(path: "/nowhere", hint: ""))) {
+            try SemanticIndex(path: path, model: failing)
+        }
+        #expect(!FileManager.default.fileExists(atPath: path), "no file for an index whose model did not load")
+        #expect(throws: SearchError.settingOutOfRange(.batchTokens, value: 0, allowed: 1...Int.max)) {
+            try SemanticIndex(path: path, model: .given(Self.model), options: IndexOptions(chunkTokens: 20, batchTokens: 0))
+        }
+        #expect(!FileManager.default.fileExists(atPath: path), "nor for one with options out of range")
+        #expect(throws: SearchError.indexNotFound(path: path)) { try SemanticIndex(path: path, create: false) }
+
+        let created = try SemanticIndex(path: path, model: .recorded(orNew: { Self.model }), options: IndexOptions(chunkTokens: 20))
+        #expect(created.metadata.chunkTokens == 20)
+        #expect(created.metadata.overlapTokens == 9, "the default overlap stays under half a chunk")
+        #expect(created.metadata.dimensions == Self.model.dimensions)
+        // Reopened: the recorded model (the failing loader is not called), the recorded chunking.
+        let reopened = try SemanticIndex(path: path, model: failing)
+        #expect(reopened.model.fingerprint == Self.model.fingerprint)
+        #expect(reopened.metadata == created.metadata)
+        // A rebuild takes the new model.
+        #expect(throws: SearchError.model(.modelNotFound(path: "/nowhere", hint: ""))) {
+            try SemanticIndex(path: path, model: failing, rebuild: true)
+        }
+
+        // A recorded model that no longer loads is named.
+        var moved = created.metadata
+        moved.modelPath = folder + "/moved-model"
+        try created.store.reset(moved)
+        do {
+            _ = try SemanticIndex.open(path: path)
+            Issue.record("a model that is gone loaded")
+        } catch {
+            guard case .recordedModelUnavailable(let at, let stored, _) = error else { Issue.record("expected recordedModelUnavailable, got \(error)"); return }
+            #expect(at == path && stored == moved)
+        }
+    }
+
+    @Test("chunking asked for must fit the model and, for an existing index, match its own")
+    func chunkingSettings() throws {
+        let (index, _) = try Self.newIndex()
+        #expect(throws: SearchError.settingMismatch(path: index.path, setting: .chunkTokens, stored: 24, requested: 30)) {
+            try SemanticIndex(path: index.path, model: Self.model, options: IndexOptions(chunkTokens: 30))
+        }
+        #expect(throws: SearchError.settingMismatch(path: index.path, setting: .overlapTokens, stored: 4, requested: 5)) {
+            try SemanticIndex(path: index.path, model: Self.model, options: IndexOptions(overlapTokens: 5))
+        }
+        let limit = Self.model.maxSequenceLength - IndexOptions.promptTokens
+        #expect(throws: SearchError.settingOutOfRange(.chunkTokens, value: 4000, allowed: 16...limit)) {
+            try SemanticIndex(path: index.path, model: Self.model, options: IndexOptions(chunkTokens: 4000), rebuild: true)
+        }
+        #expect(throws: SearchError.settingOutOfRange(.overlapTokens, value: 12, allowed: 0...11)) {
+            try SemanticIndex(path: index.path, model: Self.model, options: IndexOptions(chunkTokens: 24, overlapTokens: 12), rebuild: true)
+        }
+        #expect(throws: SearchError.settingOutOfRange(.batchTokens, value: 0, allowed: 1...Int.max)) {
+            try SemanticIndex(path: index.path, model: Self.model, options: IndexOptions(chunkTokens: 24, batchTokens: 0), rebuild: true)
+        }
+    }
+
+    @Test("library messages name no command-line flag or command")
+    func messagesSpeakNoFlags() throws {
+        let metadata = IndexMetadata(modelPath: "/m", modelFingerprint: "f", quantization: "f32", dimensions: 768, documentPrompt: "p",
+                                     chunkTokens: 512, overlapTokens: 48)
+        let errors: [SearchError] = [
+            .indexNotFound(path: "/i"), .indexCorrupt(path: "/i", reason: "r"), .indexLocked(path: "/i"),
+            .modelMismatch(path: "/i", stored: metadata, requested: metadata),
+            .recordedModelUnavailable(path: "/i", stored: metadata, error: .invalidInput("x")),
+            .settingMismatch(path: "/i", setting: .chunkTokens, stored: 512, requested: 24),
+            .settingOutOfRange(.chunkTokens, value: 4000, allowed: 16...1984), .settingOutOfRange(.maxFileBytes, value: 0, allowed: 1...Int.max),
+            .emptyQuery, .invalidLimit(0), .pathNotFound("/p"), .storage("s"),
+        ]
+        for error in errors {
+            #expect(!error.description.contains("--") && !error.description.contains("gemma-embed"), "\(error.description)")
+        }
+    }
+
+    @Test("a hit's JSON form has the result keys, and reads back as the same hit")
+    func hitCoding() throws {
+        let (index, root) = try Self.newIndex()
+        try index.update([root], options: Self.options)
+        let hits = try index.search("zq-77", limit: 10, lexicalWeight: 5)
+        #expect(hits.contains { $0.title != nil } && hits.contains { $0.line != $0.startLine })
+        let encoder = JSONEncoder()
+        for hit in hits {
+            let data = try encoder.encode(hit)
+            let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            var keys: Set<String> = ["path", "line", "start_line", "end_line", "score", "dense", "lexical", "text"]
+            if hit.title != nil { keys.insert("title") }
+            #expect(Set(object.keys) == keys)
+            #expect(try JSONDecoder().decode(SearchHit.self, from: data) == hit)
+        }
     }
 
     @Test("many tasks search one index at once and get the same answers")

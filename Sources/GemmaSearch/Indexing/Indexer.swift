@@ -6,7 +6,7 @@ import Foundation
 /// finished files in one transaction.
 struct Indexer {
     let model: EmbeddingModel
-    let store: IndexStore
+    let store: any IndexStore
     let metadata: IndexMetadata
     let options: IndexOptions
 
@@ -36,7 +36,7 @@ struct Indexer {
     func run(_ paths: [String], progress: ((UpdateProgress) -> Void)?, shouldStop: @escaping @Sendable () -> Bool) throws(SearchError) -> UpdateSummary {
         let start = Date()
         var summary = UpdateSummary()
-        let walker = FileWalker(maxFileBytes: options.maxFileBytes, excluded: [store.path, store.path + "-wal", store.path + "-shm"])
+        let walker = FileWalker(maxFileBytes: options.maxFileBytes, excluded: store.ownFiles)
         var found: [WalkedFile] = []
         try walker.walk(paths, found: { found.append($0) }, skipped: { summary.skipped.append($0) })
         summary.filesFound = found.count
@@ -60,9 +60,9 @@ struct Indexer {
         progress?(state)
 
         let queue = BlockingQueue<Work>(capacity: 256)
-        let reader = Thread { [model, options] in
+        let reader = Thread { [model, metadata] in
             let extractor = TextExtractor()
-            let chunker = Chunker(maxTokens: options.chunkTokens, overlapTokens: options.overlapTokens)
+            let chunker = Chunker(maxTokens: metadata.chunkTokens, overlapTokens: metadata.overlapTokens)
             for file in work {
                 let item = Self.read(file, stored: stored[file.path], extractor: extractor, chunker: chunker, model: model)
                 guard queue.put(item) else { break }

@@ -43,8 +43,8 @@ public struct IndexMetadata: Sendable, Hashable {
         self.overlapTokens = overlapTokens
     }
 
-    /// How a person recognises the model: `model at PATH (q4_0, 768 dimensions)`.
-    var modelDescription: String {
+    /// How a person recognises the model: `the model at PATH (q4_0, fingerprint F, 768 dimensions)`.
+    public var modelDescription: String {
         "the model at \(modelPath) (\(quantization), fingerprint \(modelFingerprint), \(dimensions) dimensions)"
     }
 }

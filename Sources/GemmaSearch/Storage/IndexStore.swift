@@ -1,326 +1,73 @@
-import EmbeddingGemma
-import Foundation
-import GRDB
-
-/// The index on disk: one SQLite file in WAL mode (readers never wait for the writer), its
-/// schema kept by named migrations. Each write is one transaction, so a crash or `kill -9`
-/// loses at most the write in flight and never leaves half a file's chunks.
+/// Where an index keeps what it knows: the settings it was built with, the files it has seen,
+/// their chunks with text and vectors. ``SemanticIndex`` reads and writes only through this; a
+/// store is one folder under `Storage/` (`SQLite/`: one file, the dense search's first stage in
+/// memory).
 ///
-/// Tables: `meta` (what the index was built with, and a generation counter bumped by every
-/// write), `files` (path, size, modification time, SHA-256, chunk count, or why it was left
-/// out), `chunks` (line range, title, token count, sign bits, int8 codes and scale, the float32
-/// vector for the exact final ordering) and the FTS5 table `chunk_text` (the chunk's text; rowid = chunk id).
-final class IndexStore: Sendable {
-    let path: String
-    private let pool: DatabasePool
+/// A store writes whole files in one transaction (a reader sees all of a file's chunks or none),
+/// and may be read while another task or process writes.
+protocol IndexStore: Sendable {
+    /// Where the index is, as messages name it (for SQLite, the file's absolute path).
+    var location: String { get }
+    /// Files the store keeps on disk, which indexing leaves out when they lie under its roots.
+    var ownFiles: Set<String> { get }
 
-    /// Opens (or, with `create`, creates) the index at `path` and brings its schema up to date.
-    init(path: String, create: Bool) throws(SearchError) {
-        self.path = path
-        if !create, !FileManager.default.fileExists(atPath: path) { throw .indexNotFound(path: path) }
-        if create {
-            let folder = (path as NSString).deletingLastPathComponent
-            if !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) {
-                do {
-                    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-                } catch {
-                    throw .storage("cannot create the folder \(folder): \(error.localizedDescription)")
-                }
-            }
-        }
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
-        configuration.label = "GemmaSearch"
-        do {
-            pool = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrator.migrate(pool)
-        } catch {
-            throw Self.translate(error, path: path)
-        }
-    }
+    // MARK: Settings
 
-    /// The schema, one migration per version.
-    private static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
-                CREATE TABLE files (
-                    id INTEGER PRIMARY KEY,
-                    path TEXT NOT NULL UNIQUE,
-                    size INTEGER NOT NULL,
-                    modified INTEGER NOT NULL,
-                    hash TEXT NOT NULL,
-                    chunk_count INTEGER NOT NULL,
-                    skipped TEXT
-                );
-                CREATE TABLE chunks (
-                    id INTEGER PRIMARY KEY,
-                    file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
-                    ordinal INTEGER NOT NULL,
-                    start_line INTEGER NOT NULL,
-                    end_line INTEGER NOT NULL,
-                    title TEXT,
-                    token_count INTEGER NOT NULL,
-                    text_hash INTEGER NOT NULL,
-                    scale REAL NOT NULL,
-                    signs BLOB NOT NULL,
-                    codes BLOB NOT NULL,
-                    vector BLOB NOT NULL
-                );
-                CREATE INDEX chunks_by_file ON chunks(file_id);
-                CREATE VIRTUAL TABLE chunk_text USING fts5(text, tokenize = 'unicode61 remove_diacritics 2');
-                CREATE VIRTUAL TABLE chunk_terms USING fts5vocab(chunk_text, 'row');
-                INSERT INTO meta(key, value) VALUES ('generation', '0');
-                """)
-        }
-        return migrator
-    }
-
-    /// A GRDB error as a ``SearchError`` a person can act on.
-    static func translate(_ error: any Error, path: String) -> SearchError {
-        if let error = error as? SearchError { return error }
-        if let error = error as? DatabaseError {
-            switch error.resultCode {
-            case .SQLITE_NOTADB, .SQLITE_CORRUPT: return .indexCorrupt(path: path, reason: error.message ?? "not a database")
-            case .SQLITE_BUSY, .SQLITE_LOCKED: return .indexLocked(path: path)
-            case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY:
-                return .storage("cannot open \(path) for writing: \(error.message ?? "permission denied")")
-            default: return .storage(error.message ?? "\(error)")
-            }
-        }
-        return .storage("\(error)")
-    }
-
-    private func read<T>(_ body: (Database) throws -> T) throws(SearchError) -> T {
-        do { return try pool.read(body) } catch { throw Self.translate(error, path: path) }
-    }
-
-    private func write<T>(_ body: (Database) throws -> T) throws(SearchError) -> T {
-        do { return try pool.write(body) } catch { throw Self.translate(error, path: path) }
-    }
-
-    // MARK: Metadata
-
-    /// What the index was built with; nil for a new index.
-    func metadata() throws(SearchError) -> IndexMetadata? {
-        let pairs = try read { db in
-            try Row.fetchAll(db, sql: "SELECT key, value FROM meta").reduce(into: [String: String]()) { $0[$1[0]] = $1[1] }
-        }
-        return IndexMetadata(pairs: pairs)
-    }
-
-    /// Empties the index and records `metadata` (a new index, or `--rebuild`).
-    func reset(_ metadata: IndexMetadata) throws(SearchError) {
-        try write { db in
-            try db.execute(sql: "DELETE FROM chunk_text; DELETE FROM chunks; DELETE FROM files;")
-            for (key, value) in metadata.pairs {
-                try db.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", arguments: [key, value])
-            }
-            try Self.bumpGeneration(db)
-        }
-    }
-
+    /// What the index was built with; nil for an index never set up.
+    func metadata() throws(SearchError) -> IndexMetadata?
+    /// Empties the index and records `metadata` (a new or rebuilt index).
+    func reset(_ metadata: IndexMetadata) throws(SearchError)
     /// Records that the model was found at `modelPath` (same fingerprint, another place).
-    func updateModelPath(_ modelPath: String) throws(SearchError) {
-        try write { db in
-            try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'model_path'", arguments: [modelPath])
-        }
-    }
-
-    /// A number that changes with every write: cached vectors are reloaded when it moves.
-    func generation() throws(SearchError) -> Int64 {
-        try read { db in try Int64.fetchOne(db, sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'") ?? 0 }
-    }
-
-    private static func bumpGeneration(_ db: Database) throws {
-        try db.execute(sql: "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
-    }
+    func updateModelPath(_ modelPath: String) throws(SearchError)
 
     // MARK: Files
 
     /// Every file the index knows, by path.
-    func files() throws(SearchError) -> [String: StoredFile] {
-        try read { db in
-            var files: [String: StoredFile] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT id, path, size, modified, hash, chunk_count FROM files") {
-                let file = StoredFile(id: row[0], path: row[1], size: row[2], modified: row[3], hash: row[4], chunkCount: row[5])
-                files[file.path] = file
-            }
-            return files
-        }
-    }
-
+    func files() throws(SearchError) -> [String: StoredFile]
+    /// Paths of indexed files equal to or below `prefix` (an absolute path; `/a/bc` is not below `/a/b`).
+    func filePaths(under prefix: String) throws(SearchError) -> [String]
     /// Writes `files` in one transaction: each replaces what the index had for its path.
-    func commit(_ files: [IndexedFile]) throws(SearchError) {
-        guard !files.isEmpty else { return }
-        try write { db in
-            for file in files {
-                try Self.delete(path: file.path, db)
-                try db.execute(sql: "INSERT INTO files(path, size, modified, hash, chunk_count, skipped) VALUES (?, ?, ?, ?, ?, ?)",
-                               arguments: [file.path, file.size, file.modified, file.hash, file.chunks.count, file.skipped])
-                let fileId = db.lastInsertedRowID
-                for (ordinal, embedded) in file.chunks.enumerated() {
-                    let code = VectorCode(embedded.vector)
-                    let chunk = embedded.chunk
-                    try db.execute(sql: """
-                        INSERT INTO chunks(file_id, ordinal, start_line, end_line, title, token_count, text_hash, scale, signs, codes, vector)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """, arguments: [fileId, ordinal, chunk.startLine, chunk.endLine, chunk.title, chunk.tokenCount,
-                                         TextHash.of(chunk.text), Double(code.scale), code.signBytes, code.codeBytes,
-                                         Self.floatBytes(embedded.vector)])
-                    try db.execute(sql: "INSERT INTO chunk_text(rowid, text) VALUES (?, ?)", arguments: [db.lastInsertedRowID, chunk.text])
-                }
-            }
-            try Self.bumpGeneration(db)
-        }
-    }
-
+    func commit(_ files: [IndexedFile]) throws(SearchError)
     /// Records a new modification time for files whose bytes did not change.
-    func touch(_ updates: [(id: Int64, modified: Int64)]) throws(SearchError) {
-        guard !updates.isEmpty else { return }
-        try write { db in
-            for update in updates {
-                try db.execute(sql: "UPDATE files SET modified = ? WHERE id = ?", arguments: [update.modified, update.id])
-            }
-        }
-    }
-
+    func touch(_ updates: [(id: Int64, modified: Int64)]) throws(SearchError)
     /// Removes files and their chunks; returns how many files were removed.
     @discardableResult
-    func remove(paths: [String]) throws(SearchError) -> Int {
-        guard !paths.isEmpty else { return 0 }
-        return try write { db in
-            var removed = 0
-            for path in paths { removed += try Self.delete(path: path, db) }
-            try Self.bumpGeneration(db)
-            return removed
-        }
-    }
+    func remove(paths: [String]) throws(SearchError) -> Int
+    /// How much the index holds.
+    func counts() throws(SearchError) -> IndexCounts
 
-    @discardableResult
-    private static func delete(path: String, _ db: Database) throws -> Int {
-        guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM files WHERE path = ?", arguments: [path]) else { return 0 }
-        try db.execute(sql: "DELETE FROM chunk_text WHERE rowid IN (SELECT id FROM chunks WHERE file_id = ?)", arguments: [id])
-        try db.execute(sql: "DELETE FROM chunks WHERE file_id = ?", arguments: [id])
-        try db.execute(sql: "DELETE FROM files WHERE id = ?", arguments: [id])
-        return 1
-    }
+    // MARK: Search
 
-    /// Paths of indexed files equal to or below `prefix` (an absolute path).
-    func filePaths(under prefix: String) throws(SearchError) -> [String] {
-        try read { db in try String.fetchAll(db, sql: "SELECT path FROM files WHERE " + Self.under, arguments: Self.underArguments(prefix)) }
-    }
+    /// The dense search's first, approximate stage: the `limit` chunks under `prefix` (all when
+    /// nil) nearest to `query`, and approximate cosines of the `extra` chunks among those under
+    /// `prefix`. `candidates` (at least `limit`) is the effort: how many chunks an approximate
+    /// stage looks at closely.
+    func denseCandidates(for query: [Float], limit: Int, candidates: Int, under prefix: String?,
+                         scoring extra: [Int64]) throws(SearchError) -> DenseCandidates
+    /// The exact float32 vectors of `ids` (for the final ordering).
+    func vectors(_ ids: [Int64]) throws(SearchError) -> [Int64: [Float]]
+    /// Path, lines, title, text and text hash of chunks.
+    func chunks(_ ids: [Int64]) throws(SearchError) -> [Int64: (chunk: StoredChunk, textHash: Int64)]
+    /// Chunks whose text holds `terms` one after another (as FTS5's unicode61 tokenizer splits
+    /// words), the best BM25 first, at most `limit`, and how many chunks hold them in all.
+    func phraseMatches(_ terms: [String], limit: Int) throws(SearchError) -> (ids: [Int64], total: Int)
+}
 
-    /// Ids of files equal to or below `prefix`.
-    func fileIds(under prefix: String) throws(SearchError) -> Set<Int64> {
-        try read { db in Set(try Int64.fetchAll(db, sql: "SELECT id FROM files WHERE " + Self.under, arguments: Self.underArguments(prefix))) }
-    }
+/// The first stage of a dense search, as a store answers it.
+struct DenseCandidates: Sendable {
+    /// The chunks nearest to the query, with their approximate cosines, best first.
+    var nearest: [(id: Int64, score: Float)]
+    /// Approximate cosines of the extra chunks asked for that lie under the path searched.
+    var scored: [Int64: Float]
+    /// Chunks in the whole index when they were chosen (0: nothing to search).
+    var chunkCount: Int
+}
 
-    /// The condition "`path` is the prefix or below it" (`/a/bc` is not below `/a/b`). SQLite counts
-    /// characters in both `substr` and `length`, so non-ASCII paths compare correctly.
-    private static let under = "(path = ? OR substr(path, 1, length(?)) = ?)"
-
-    private static func underArguments(_ prefix: String) -> StatementArguments {
-        let folder = prefix.hasSuffix("/") ? prefix : prefix + "/"
-        return [prefix, folder, folder]
-    }
-
-    // MARK: Vectors and text
-
-    /// Every chunk's compressed vector, in chunk id order, with the generation it was read at.
-    func loadVectors(dimensions: Int) throws(SearchError) -> (VectorMatrix, fileIds: [Int64], generation: Int64) {
-        try read { db in
-            var matrix = VectorMatrix(dimensions: dimensions)
-            var fileIds: [Int64] = []
-            let generation = try Int64.fetchOne(db, sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'") ?? 0
-            let rows = try Row.fetchCursor(db, sql: "SELECT id, file_id, scale, signs, codes FROM chunks ORDER BY id")
-            while let row = try rows.next() {
-                let scale: Double = row[2]
-                guard let code = VectorCode(signBytes: row[3], codeBytes: row[4], scale: Float(scale), dimensions: dimensions) else {
-                    throw SearchError.indexCorrupt(path: path, reason: "a stored vector does not have \(dimensions) dimensions")
-                }
-                matrix.append(chunkId: row[0], code: code)
-                fileIds.append(row[1])
-            }
-            return (matrix, fileIds, generation)
-        }
-    }
-
-    /// The float32 vectors of `ids` (for the exact final ordering).
-    func vectors(_ ids: [Int64]) throws(SearchError) -> [Int64: [Float]] {
-        guard !ids.isEmpty else { return [:] }
-        return try read { db in
-            var vectors: [Int64: [Float]] = [:]
-            let list = ids.map(String.init).joined(separator: ",")
-            for row in try Row.fetchAll(db, sql: "SELECT id, vector FROM chunks WHERE id IN (\(list))") {
-                let data: Data = row[1]
-                vectors[row[0]] = Self.floats(data)
-            }
-            return vectors
-        }
-    }
-
-    /// Path, lines, title, text hash and text of chunks.
-    func chunks(_ ids: [Int64]) throws(SearchError) -> [Int64: (chunk: StoredChunk, textHash: Int64)] {
-        guard !ids.isEmpty else { return [:] }
-        return try read { db in
-            var result: [Int64: (StoredChunk, Int64)] = [:]
-            let list = ids.map(String.init).joined(separator: ",")
-            let sql = """
-                SELECT c.id, f.path, c.start_line, c.end_line, c.title, t.text, c.text_hash
-                FROM chunks c JOIN files f ON f.id = c.file_id JOIN chunk_text t ON t.rowid = c.id
-                WHERE c.id IN (\(list))
-                """
-            for row in try Row.fetchAll(db, sql: sql) {
-                let chunk = StoredChunk(id: row[0], path: row[1], startLine: row[2], endLine: row[3], title: row[4], text: row[5])
-                result[chunk.id] = (chunk, row[6])
-            }
-            return result
-        }
-    }
-
-    /// Chunks whose text holds `terms` one after another (an FTS5 phrase), the best BM25 first,
-    /// at most `limit`, and how many chunks hold it in all.
-    func phraseMatches(_ terms: [String], limit: Int) throws(SearchError) -> (ids: [Int64], total: Int) {
-        guard !terms.isEmpty else { return ([], 0) }
-        let phrase = "\"" + terms.map { $0.replacingOccurrences(of: "\"", with: "\"\"") }.joined(separator: " ") + "\""
-        return try read { db in
-            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM chunk_text WHERE chunk_text MATCH ?", arguments: [phrase]) ?? 0
-            guard total > 0 else { return ([], 0) }
-            let ids = try Int64.fetchAll(db, sql: "SELECT rowid FROM chunk_text WHERE chunk_text MATCH ? ORDER BY rank LIMIT ?",
-                                         arguments: [phrase, limit])
-            return (ids, total)
-        }
-    }
-
-    // MARK: Statistics
-
-    /// Counts for `gemma-embed index --stats` and the library's ``SemanticIndex/statistics()``.
-    func counts() throws(SearchError) -> (files: Int, skipped: Int, chunks: Int, tokens: Int) {
-        try read { db in
-            let files = try Int.fetchOne(db, sql: "SELECT count(*) FROM files WHERE skipped IS NULL") ?? 0
-            let skipped = try Int.fetchOne(db, sql: "SELECT count(*) FROM files WHERE skipped IS NOT NULL") ?? 0
-            let chunks = try Int.fetchOne(db, sql: "SELECT count(*) FROM chunks") ?? 0
-            let tokens = try Int.fetchOne(db, sql: "SELECT coalesce(sum(token_count), 0) FROM chunks") ?? 0
-            return (files, skipped, chunks, tokens)
-        }
-    }
-
-    // MARK: Encoding
-
-    /// A vector as little-endian float32 bytes.
-    private static func floatBytes(_ vector: [Float]) -> Data {
-        var data = Data(capacity: vector.count * 4)
-        for value in vector {
-            withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) }
-        }
-        return data
-    }
-
-    private static func floats(_ data: Data) -> [Float] {
-        data.withUnsafeBytes { raw in
-            (0..<(raw.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
-        }
-    }
+/// How much an index holds.
+struct IndexCounts: Sendable, Hashable {
+    var files: Int
+    var skipped: Int
+    var chunks: Int
+    var tokens: Int
+    var bytesOnDisk: Int64
 }

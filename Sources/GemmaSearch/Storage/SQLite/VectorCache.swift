@@ -17,7 +17,7 @@ final class VectorCache: @unchecked Sendable {
     private var snapshot: Snapshot?
 
     /// The vectors as of the index's current generation.
-    func current(_ store: IndexStore, dimensions: Int) throws(SearchError) -> Snapshot {
+    func current(_ store: SQLiteIndexStore, dimensions: Int) throws(SearchError) -> Snapshot {
         let generation = try store.generation()
         lock.lock()
         if let snapshot, snapshot.generation == generation {
