@@ -67,10 +67,11 @@ public struct IndexOptions: Sendable, Hashable {
         let overlap = overlapTokens ?? min(Self.defaultOverlapTokens, chunk / 2 - 1)
         resolved.overlapTokens = overlap
         guard overlap >= 0, overlap < chunk / 2 else { throw .settingOutOfRange(.overlapTokens, value: overlap, allowed: 0...(chunk / 2 - 1)) }
-        if let dimensions, !EmbeddingModel.supportedDimensions.contains(dimensions) || dimensions > model.dimensions {
-            throw .model(.unsupportedDimensions(dimensions, supported: EmbeddingModel.supportedDimensions.filter { $0 <= model.dimensions }))
+        do {
+            resolved.dimensions = try model.validate(dimensions: dimensions)
+        } catch {
+            throw .model(error)
         }
-        resolved.dimensions = dimensions ?? model.dimensions
         guard maxFileBytes > 0 else { throw .settingOutOfRange(.maxFileBytes, value: Int(clamping: maxFileBytes), allowed: 1...Int.max) }
         guard batchTokens >= 1 else { throw .settingOutOfRange(.batchTokens, value: batchTokens, allowed: 1...Int.max) }
         return resolved

@@ -47,8 +47,10 @@ struct IndexCommand: ParsableCommand {
         if paths.isEmpty, !stats { throw ValidationError("give the files or folders to index (or --stats)") }
         if let chunkTokens, chunkTokens < 16 { throw ValidationError("--chunk-tokens must be at least 16") }
         if maxFileMB < 1 { throw ValidationError("--max-file-mb must be at least 1") }
-        if let dimensions, !EmbeddingModel.supportedDimensions.contains(dimensions) {
-            throw ValidationError(EmbeddingGemmaError.unsupportedDimensions(dimensions, supported: EmbeddingModel.supportedDimensions).description)
+        do {
+            _ = try EmbeddingModel.validate(dimensions: dimensions)
+        } catch {
+            throw ValidationError(error.description)
         }
     }
 
