@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .library(name: "EmbeddingGemma", targets: ["EmbeddingGemma"]),
         .library(name: "GemmaSearch", targets: ["GemmaSearch"]),
+        .library(name: "GemmaAnswering", targets: ["GemmaAnswering"]),
         .library(name: "GemmaServer", targets: ["GemmaServer"]),
         .executable(name: "gemma-embed", targets: ["gemma-embed"]),
     ],
@@ -21,9 +22,12 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // Structured logs (the server's request lines); Hummingbird logs through it too.
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
-        // HTTP client for `ask --generator URL` (streamed chat answers from an OpenAI-compatible or
-        // Ollama server); Hummingbird's test support already builds on it.
+        // HTTP client of GemmaAnswering's chat-server generator (streamed chat answers from an
+        // OpenAI-compatible or Ollama server); Hummingbird's test support already builds on it.
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.26.0"),
+        // ByteBuffer and HTTP types the chat-server client uses directly (AsyncHTTPClient and
+        // Hummingbird build on it).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
     ],
     targets: [
         // OpenBLAS on Linux (Debian: libopenblas-dev). Apple platforms use Accelerate instead.
@@ -46,9 +50,19 @@ let package = Package(
             name: "GemmaSearch",
             dependencies: [
                 "EmbeddingGemma",
-                "CEmbeddingGemmaKernels",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // Answers grounded in the index: the prompt, the answerer, the local generator and the
+        // chat-server generator. The only library with an HTTP client (AsyncHTTPClient).
+        .target(
+            name: "GemmaAnswering",
+            dependencies: [
+                "EmbeddingGemma",
+                "GemmaSearch",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // The embedding server: Ollama and OpenAI embedding APIs over one batching queue.
@@ -66,8 +80,10 @@ let package = Package(
             dependencies: [
                 "EmbeddingGemma",
                 "GemmaSearch",
+                "GemmaAnswering",
                 "GemmaServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Fixtures for the tests: a tiny random model in the sentence-transformers layout.
@@ -94,10 +110,20 @@ let package = Package(
             dependencies: ["GemmaSearch", "EmbeddingGemma", "EmbeddingGemmaTestSupport"]
         ),
         .testTarget(
+            name: "GemmaAnsweringTests",
+            dependencies: [
+                "GemmaAnswering", "GemmaSearch", "EmbeddingGemma", "EmbeddingGemmaTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(
             name: "GemmaServerTests",
             dependencies: [
-                "GemmaServer", "GemmaSearch", "EmbeddingGemma", "EmbeddingGemmaTestSupport",
+                "GemmaServer", "GemmaAnswering", "EmbeddingGemma", "EmbeddingGemmaTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Retrieval quality on ../shared/search-eval with the real model (release tier).

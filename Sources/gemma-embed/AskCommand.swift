@@ -1,6 +1,7 @@
 import ArgumentParser
 import EmbeddingGemma
 import Foundation
+import GemmaAnswering
 import GemmaSearch
 
 /// `gemma-embed ask`: answers a question from the index with a Gemma 3 generator, on the device.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EmbeddingGemma
 import Foundation
+import GemmaAnswering
 import GemmaSearch
 
 /// `gemma-embed generate`: streams a completion from a Gemma 3 text model.

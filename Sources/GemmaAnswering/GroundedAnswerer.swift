@@ -1,4 +1,5 @@
 import EmbeddingGemma
+import GemmaSearch
 
 /// Answers questions from the index: the best passages for the question are retrieved, written
 /// into a message as numbered sources that the generator is told to answer from alone, and the

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import EmbeddingGemma
 import Foundation
+import GemmaSearch
 import NIOCore
 import NIOHTTP1
 

@@ -1,4 +1,5 @@
 import Foundation
+import GemmaSearch
 
 /// Reads a streamed chat answer line by line: OpenAI's server-sent events (`data: {chunk}` …
 /// `data: [DONE]`) or Ollama's NDJSON (`{"message": {...}, "done": false}` … `"done": true`).

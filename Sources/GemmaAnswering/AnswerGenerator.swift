@@ -1,4 +1,5 @@
 import EmbeddingGemma
+import GemmaSearch
 
 /// What writes a grounded answer: the local Gemma 3 generator (``LocalGenerator``) or a chat
 /// server the user already runs (``ChatServerGenerator``).

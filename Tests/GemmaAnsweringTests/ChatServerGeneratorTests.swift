@@ -1,6 +1,7 @@
 import EmbeddingGemma
 import EmbeddingGemmaTestSupport
 import Foundation
+import GemmaAnswering
 import GemmaSearch
 import Hummingbird
 import HummingbirdTesting
@@ -157,13 +158,4 @@ struct ChatServerGeneratorTests {
         }
         #expect(unreachable.contains("cannot reach http://127.0.0.1:\(closedPort)/v1/chat/completions"), "\(unreachable)")
     }
-}
-
-/// Pieces of streamed text, collected across the client's callbacks.
-final class PieceCollector: @unchecked Sendable {
-    private let lock = NSLock()
-    private var pieces: [String] = []
-
-    func add(_ piece: String) { lock.withLock { pieces.append(piece) } }
-    var all: [String] { lock.withLock { pieces } }
 }
