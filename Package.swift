@@ -112,7 +112,7 @@ let package = Package(
         .testTarget(
             name: "GemmaAnsweringTests",
             dependencies: [
-                "GemmaAnswering", "GemmaSearch", "EmbeddingGemma", "EmbeddingGemmaTestSupport",
+                "GemmaAnswering", "EmbeddingGemma", "EmbeddingGemmaTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]

@@ -1,5 +1,4 @@
 import Foundation
-import GemmaSearch
 
 /// Reads a streamed chat answer line by line: OpenAI's server-sent events (`data: {chunk}` …
 /// `data: [DONE]`) or Ollama's NDJSON (`{"message": {...}, "done": false}` … `"done": true`).
@@ -18,8 +17,9 @@ struct ChatStreamParser {
     }
 
     /// Reads one line; returns the new text it carries.
-    /// - Throws: ``SearchError/remoteGenerator(_:)`` for an error event or a line that is not JSON.
-    mutating func read(_ rawLine: String) throws(SearchError) -> String? {
+    /// - Throws: ``ChatServerFailure/errorInStream(_:)`` for an error event,
+    ///   ``ChatServerFailure/notJSON(_:)`` for a line that is not JSON.
+    mutating func read(_ rawLine: String) throws(ChatServerFailure) -> String? {
         let line = rawLine.hasSuffix("\r") ? String(rawLine.dropLast()) : rawLine
         guard !line.isEmpty else { return nil }
         let payload: String
@@ -36,11 +36,11 @@ struct ChatStreamParser {
             payload = line
         }
         guard let data = payload.data(using: .utf8), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw .remoteGenerator("the server sent a line that is not JSON: \(payload.prefix(200))")
+            throw .notJSON(String(payload.prefix(200)))
         }
         if let error = object["error"] {
             let message = (error as? String) ?? ((error as? [String: Any])?["message"] as? String) ?? "\(error)"
-            throw .remoteGenerator("the server reported an error mid-answer: \(message)")
+            throw .errorInStream(message)
         }
         switch api {
         case .openAI:

@@ -99,6 +99,8 @@ struct AskCommand: AsyncParsableCommand {
             Diagnostics.note(answer.generation.summary)
         } catch let error as SearchError {
             throw error.cliError
+        } catch let error as AnswerError {
+            throw error.cliError
         }
     }
 }
