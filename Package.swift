@@ -65,11 +65,13 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        // The embedding server: Ollama and OpenAI embedding APIs over one batching queue.
+        // The server: Ollama's and OpenAI's embedding APIs over one batching queue, and their chat
+        // and generation APIs on a Gemma 3 generator (the chat wire format is GemmaAnswering's).
         .target(
             name: "GemmaServer",
             dependencies: [
                 "EmbeddingGemma",
+                "GemmaAnswering",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),

@@ -143,10 +143,7 @@ public struct ChatServerGenerator: AnswerGenerator {
 
     /// The message of an error body in either API's shape, else the body itself (shortened).
     static func errorMessage(_ text: String) -> String {
-        if let data = text.data(using: .utf8), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
-            if let message = object["error"] as? String { return message }
-            if let error = object["error"] as? [String: Any], let message = error["message"] as? String { return message }
-        }
+        if let error = try? ChatWire.decode(ChatStreamError.self, from: text) { return error.message }
         let trimmed = String(text.trimmingWhitespace())
         return trimmed.isEmpty ? "(no message)" : String(trimmed.prefix(300))
     }

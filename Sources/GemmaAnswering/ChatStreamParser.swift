@@ -1,7 +1,6 @@
-import Foundation
-
-/// Reads a streamed chat answer line by line: OpenAI's server-sent events (`data: {chunk}` …
-/// `data: [DONE]`) or Ollama's NDJSON (`{"message": {...}, "done": false}` … `"done": true`).
+/// Reads a streamed chat answer line by line, in the formats of ``ChatWire``: OpenAI's
+/// server-sent events (`data: {chunk}` … `data: [DONE]`) or Ollama's NDJSON
+/// (`{"message": {...}, "done": false}` … `"done": true`).
 struct ChatStreamParser {
     let api: ChatServerGenerator.API
     /// The text so far.
@@ -18,7 +17,7 @@ struct ChatStreamParser {
 
     /// Reads one line; returns the new text it carries.
     /// - Throws: ``ChatServerFailure/errorInStream(_:)`` for an error event,
-    ///   ``ChatServerFailure/notJSON(_:)`` for a line that is not JSON.
+    ///   ``ChatServerFailure/notJSON(_:)`` for a line that is not JSON of the API's shape.
     mutating func read(_ rawLine: String) throws(ChatServerFailure) -> String? {
         let line = rawLine.hasSuffix("\r") ? String(rawLine.dropLast()) : rawLine
         guard !line.isEmpty else { return nil }
@@ -26,43 +25,53 @@ struct ChatStreamParser {
         switch api {
         case .openAI:
             // Comments (`: keep-alive`) and other fields (`event:`, `id:`) carry no text.
-            guard line.hasPrefix("data:") else { return nil }
-            payload = line.dropFirst(5).drop { $0 == " " }.description
-            if payload == "[DONE]" {
+            guard line.hasPrefix(ChatWire.eventField) else { return nil }
+            payload = line.dropFirst(ChatWire.eventField.count).drop { $0 == " " }.description
+            if payload == ChatWire.doneMarker {
                 finished = true
                 return nil
             }
         case .ollama:
             payload = line
         }
-        guard let data = payload.data(using: .utf8), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        if let error = try? ChatWire.decode(ChatStreamError.self, from: payload) { throw .errorInStream(error.message) }
+        do {
+            switch api {
+            case .openAI:
+                return read(try ChatWire.decode(OpenAIChatChunk.self, from: payload))
+            case .ollama:
+                return read(try ChatWire.decode(OllamaStreamLine.self, from: payload))
+            }
+        } catch {
             throw .notJSON(String(payload.prefix(200)))
         }
-        if let error = object["error"] {
-            let message = (error as? String) ?? ((error as? [String: Any])?["message"] as? String) ?? "\(error)"
-            throw .errorInStream(message)
+    }
+
+    private mutating func read(_ chunk: OpenAIChatChunk) -> String? {
+        if let usage = chunk.usage {
+            promptTokens = usage.promptTokens
+            generatedTokens = usage.completionTokens
         }
-        switch api {
-        case .openAI:
-            if let usage = object["usage"] as? [String: Any] {
-                promptTokens = usage["prompt_tokens"] as? Int
-                generatedTokens = usage["completion_tokens"] as? Int
-            }
-            guard let choice = (object["choices"] as? [[String: Any]])?.first else { return nil }
-            if let reason = choice["finish_reason"] as? String { stopReason = reason == "stop" ? "end" : reason }
-            let piece = (choice["delta"] as? [String: Any])?["content"] as? String
-            text += piece ?? ""
-            return piece
-        case .ollama:
-            let piece = (object["message"] as? [String: Any])?["content"] as? String
-            text += piece ?? ""
-            if object["done"] as? Bool == true {
-                finished = true
-                promptTokens = object["prompt_eval_count"] as? Int
-                generatedTokens = object["eval_count"] as? Int
-                if let reason = object["done_reason"] as? String { stopReason = reason == "stop" ? "end" : reason }
-            }
-            return piece
+        guard let choice = chunk.choices.first else { return nil }
+        if let reason = choice.finishReason { stopReason = Self.stopReason(reason) }
+        text += choice.delta.content ?? ""
+        return choice.delta.content
+    }
+
+    private mutating func read(_ line: OllamaStreamLine) -> String? {
+        let piece = line.message?.content
+        text += piece ?? ""
+        if line.done {
+            finished = true
+            promptTokens = line.promptEvalCount
+            generatedTokens = line.evalCount
+            if let reason = line.doneReason { stopReason = Self.stopReason(reason) }
         }
+        return piece
+    }
+
+    /// `end` for the model finishing (`stop`), else the server's word.
+    private static func stopReason(_ reason: String) -> String {
+        reason == "stop" ? "end" : reason
     }
 }
