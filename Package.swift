@@ -53,8 +53,9 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
-        // Answers grounded in the index: the prompt, the answerer, the local generator and the
-        // chat-server generator. The only library with an HTTP client (AsyncHTTPClient).
+        // Answers grounded in the index: the prompt, the answerer, the local generator, the
+        // chat-server generator and the chat wire format (OpenAI SSE chunks, Ollama NDJSON lines)
+        // that the server writes and that generator reads. The only library with an HTTP client.
         .target(
             name: "GemmaAnswering",
             dependencies: [
@@ -77,6 +78,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The CLI: each verb parses its arguments, calls the libraries and prints; it adds its own
+        // hints (options, commands) to the libraries' errors.
         .executableTarget(
             name: "gemma-embed",
             dependencies: [
