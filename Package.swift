@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .library(name: "EmbeddingGemma", targets: ["EmbeddingGemma"]),
         .library(name: "GemmaSearch", targets: ["GemmaSearch"]),
+        .library(name: "GemmaAnswering", targets: ["GemmaAnswering"]),
         .library(name: "GemmaServer", targets: ["GemmaServer"]),
         .executable(name: "gemma-embed", targets: ["gemma-embed"]),
     ],
@@ -21,9 +22,12 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // Structured logs (the server's request lines); Hummingbird logs through it too.
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
-        // HTTP client for `ask --generator URL` (streamed chat answers from an OpenAI-compatible or
-        // Ollama server); Hummingbird's test support already builds on it.
+        // HTTP client of GemmaAnswering's chat-server generator (streamed chat answers from an
+        // OpenAI-compatible or Ollama server); Hummingbird's test support already builds on it.
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.26.0"),
+        // ByteBuffer and HTTP types the chat-server client uses directly (AsyncHTTPClient and
+        // Hummingbird build on it).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
     ],
     targets: [
         // OpenBLAS on Linux (Debian: libopenblas-dev). Apple platforms use Accelerate instead.
@@ -46,28 +50,45 @@ let package = Package(
             name: "GemmaSearch",
             dependencies: [
                 "EmbeddingGemma",
-                "CEmbeddingGemmaKernels",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
-        // The embedding server: Ollama and OpenAI embedding APIs over one batching queue.
+        // Answers grounded in the index: the prompt, the answerer, the local generator, the
+        // chat-server generator and the chat wire format (OpenAI SSE chunks, Ollama NDJSON lines)
+        // that the server writes and that generator reads. The only library with an HTTP client.
+        .target(
+            name: "GemmaAnswering",
+            dependencies: [
+                "EmbeddingGemma",
+                "GemmaSearch",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        // The server: Ollama's and OpenAI's embedding APIs over one batching queue, and their chat
+        // and generation APIs on a Gemma 3 generator (the chat wire format is GemmaAnswering's).
         .target(
             name: "GemmaServer",
             dependencies: [
                 "EmbeddingGemma",
+                "GemmaAnswering",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The CLI: each verb parses its arguments, calls the libraries and prints; it adds its own
+        // hints (options, commands) to the libraries' errors.
         .executableTarget(
             name: "gemma-embed",
             dependencies: [
                 "EmbeddingGemma",
                 "GemmaSearch",
+                "GemmaAnswering",
                 "GemmaServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Fixtures for the tests: a tiny random model in the sentence-transformers layout.
@@ -94,10 +115,20 @@ let package = Package(
             dependencies: ["GemmaSearch", "EmbeddingGemma", "EmbeddingGemmaTestSupport"]
         ),
         .testTarget(
+            name: "GemmaAnsweringTests",
+            dependencies: [
+                "GemmaAnswering", "EmbeddingGemma", "EmbeddingGemmaTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(
             name: "GemmaServerTests",
             dependencies: [
-                "GemmaServer", "GemmaSearch", "EmbeddingGemma", "EmbeddingGemmaTestSupport",
+                "GemmaServer", "GemmaAnswering", "EmbeddingGemma", "EmbeddingGemmaTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Retrieval quality on ../shared/search-eval with the real model (release tier).

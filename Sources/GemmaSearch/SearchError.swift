@@ -32,12 +32,6 @@ public enum SearchError: Error, Sendable, Equatable, CustomStringConvertible {
     case storage(String)
     /// The embedding model failed (loading, unsupported dimensions, ...).
     case model(EmbeddingGemmaError)
-    /// `ask` found no passages to answer from (an empty index, or nothing under the path given).
-    case noSources(path: String)
-    /// The text generator failed (loading, a prompt it cannot read, ...).
-    case generator(EmbeddingGemmaError)
-    /// A generator server could not be reached, answered an error, or cut its stream.
-    case remoteGenerator(String)
 
     public var description: String {
         switch self {
@@ -67,12 +61,6 @@ public enum SearchError: Error, Sendable, Equatable, CustomStringConvertible {
             return reason
         case .storage(let message):
             return "index storage error: \(message)"
-        case .noSources(let path):
-            return "the index \(path) holds no passages to answer from: index some files first with `gemma-embed index PATH...`"
-        case .generator(let error):
-            return "generator: \(error)"
-        case .remoteGenerator(let message):
-            return "generator: \(message)"
         case .model(let error):
             return error.description
         }

@@ -114,8 +114,12 @@ struct BearerAuthentication: RouterMiddleware {
 
 /// A JSON object as a 200 response.
 func jsonResponse(_ object: [String: Any]) -> Response {
-    let data = jsonData(object)
-    return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    jsonResponse(jsonData(object))
+}
+
+/// JSON bytes as a 200 response.
+func jsonResponse(_ data: Data) -> Response {
+    Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
 }
 
 /// The bytes of a JSON object as every response of the server writes them (`/` unescaped), or `{}`

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EmbeddingGemma
 import Foundation
+import GemmaAnswering
 import GemmaSearch
 
 /// `gemma-embed ask`: answers a question from the index with a Gemma 3 generator, on the device.
@@ -83,6 +84,8 @@ struct AskCommand: AsyncParsableCommand {
             }
             Diagnostics.note(answer.generation.summary)
         } catch let error as SearchError {
+            throw error.cliError
+        } catch let error as AnswerError {
             throw error.cliError
         }
     }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import EmbeddingGemma
 import Foundation
-import GemmaSearch
+import GemmaAnswering
 
 /// `gemma-embed generate`: streams a completion from a Gemma 3 text model.
 struct GenerateCommand: ParsableCommand {
@@ -103,7 +103,7 @@ struct GeneratorOptions: ParsableArguments {
         do {
             return LocalGenerator(try load())
         } catch let error as EmbeddingGemmaError {
-            throw SearchError.generator(error)
+            throw AnswerError.generator(error)
         }
     }
 }

@@ -1,7 +1,7 @@
 import EmbeddingGemma
 import EmbeddingGemmaTestSupport
 import Foundation
-import GemmaSearch
+import GemmaAnswering
 @testable import GemmaServer
 import Hummingbird
 import HummingbirdTesting

@@ -1,4 +1,5 @@
 import EmbeddingGemma
+import GemmaSearch
 
 /// The message of a grounded answer: an instruction to answer only from the numbered sources,
 /// the sources (each passage shortened when they would not fit the generator's context with the

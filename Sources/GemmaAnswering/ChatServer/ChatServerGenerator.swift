@@ -34,10 +34,11 @@ public struct ChatServerGenerator: AnswerGenerator {
     /// Longest a whole answer may take.
     public var timeout: Duration = .seconds(600)
 
-    /// - Throws: ``SearchError/invalidOption(_:)`` for a URL that is not `http://` or `https://`.
-    public init(url: String, model: String, apiKey: String? = nil, contextLength: Int, tokenizer: GemmaTokenizer) throws(SearchError) {
+    /// - Throws: ``AnswerError/invalidServerURL(_:)`` for a URL that is not `http://` or `https://`,
+    ///   ``AnswerError/unknownServerAPI(url:)`` for a path that names neither API.
+    public init(url: String, model: String, apiKey: String? = nil, contextLength: Int, tokenizer: GemmaTokenizer) throws(AnswerError) {
         guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), scheme == "http" || scheme == "https", parsed.host != nil else {
-            throw .invalidOption("\(url) is not an http:// or https:// URL of a chat server")
+            throw .invalidServerURL(url)
         }
         var base = url
         while base.hasSuffix("/") { base.removeLast() }
@@ -53,7 +54,7 @@ public struct ChatServerGenerator: AnswerGenerator {
         } else if path.isEmpty {
             (endpoint, api) = (base + "/api/chat", .ollama)
         } else {
-            throw .invalidOption("\(url): say which API the server speaks with its path: …/v1 (OpenAI-compatible) or …/api (Ollama)")
+            throw .unknownServerAPI(url: url)
         }
         self.model = model
         self.apiKey = apiKey
@@ -74,7 +75,7 @@ public struct ChatServerGenerator: AnswerGenerator {
         ChatMessage.gemmaPrompt([.user(body)])
     }
 
-    public func write(_ body: String, options: GenerationOptions, onText: @escaping @Sendable (String) -> Void) async throws(SearchError) -> AnswerGeneration {
+    public func write(_ body: String, options: GenerationOptions, onText: @escaping @Sendable (String) -> Void) async throws(AnswerError) -> AnswerGeneration {
         let started = ContinuousClock.now
         var request = HTTPClientRequest(url: endpoint)
         request.method = .POST
@@ -86,12 +87,12 @@ public struct ChatServerGenerator: AnswerGenerator {
         do {
             response = try await Self.client.execute(request, timeout: .seconds(Int64(timeout / .seconds(1))))
         } catch {
-            let reason = "\(error)".contains("Connection refused") ? "nothing is listening there (connection refused); start the server or check --generator" : "\(error)"
-            throw .remoteGenerator("cannot reach \(endpoint): \(reason)")
+            let failure: ChatServerFailure = "\(error)".contains("Connection refused") ? .connectionRefused : .unreachable("\(error)")
+            throw .chatServer(endpoint: endpoint, failure)
         }
         guard response.status == .ok else {
             let text = (try? await response.body.collect(upTo: 1 << 16)).map { String(buffer: $0) } ?? ""
-            throw .remoteGenerator("\(endpoint) answered \(response.status.code) \(response.status.reasonPhrase): \(Self.errorMessage(text))")
+            throw .chatServer(endpoint: endpoint, .status(code: Int(response.status.code), reason: response.status.reasonPhrase, message: Self.errorMessage(text)))
         }
         var parser = ChatStreamParser(api: api)
         do {
@@ -105,13 +106,13 @@ public struct ChatServerGenerator: AnswerGenerator {
                 }
             }
             if !pending.isEmpty, let piece = try parser.read(String(decoding: pending, as: UTF8.self)), !piece.isEmpty { onText(piece) }
-        } catch let error as SearchError {
-            throw error
+        } catch let failure as ChatServerFailure {
+            throw .chatServer(endpoint: endpoint, failure)
         } catch {
-            throw .remoteGenerator("the stream from \(endpoint) broke off: \(error)")
+            throw .chatServer(endpoint: endpoint, .brokenStream("\(error)"))
         }
         guard parser.finished else {
-            throw .remoteGenerator("the stream from \(endpoint) ended before the answer was complete (\(parser.text.count) characters received)")
+            throw .chatServer(endpoint: endpoint, .incompleteStream(receivedCharacters: parser.text.count))
         }
         return AnswerGeneration(text: parser.text, promptTokens: parser.promptTokens, generatedTokens: parser.generatedTokens,
                                 stopReason: parser.stopReason ?? "end", duration: started.duration(to: .now))
@@ -142,10 +143,7 @@ public struct ChatServerGenerator: AnswerGenerator {
 
     /// The message of an error body in either API's shape, else the body itself (shortened).
     static func errorMessage(_ text: String) -> String {
-        if let data = text.data(using: .utf8), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
-            if let message = object["error"] as? String { return message }
-            if let error = object["error"] as? [String: Any], let message = error["message"] as? String { return message }
-        }
+        if let error = try? ChatWire.decode(ChatStreamError.self, from: text) { return error.message }
         let trimmed = String(text.trimmingWhitespace())
         return trimmed.isEmpty ? "(no message)" : String(trimmed.prefix(300))
     }

@@ -1,5 +1,6 @@
 import EmbeddingGemma
 import Foundation
+import GemmaAnswering
 import Hummingbird
 
 /// Ollama's `/api/generate` and `/api/chat` on the server's generator (`serve --generator`),
@@ -57,7 +58,7 @@ struct OllamaGenerationAPI: Sendable {
         if body.format?.isSet == true { throw APIError(.badRequest, "structured output ('format') is not supported by this server", param: "format") }
         guard let text = body.prompt, !text.isEmpty else {
             // Ollama answers an empty prompt by loading the model.
-            return jsonResponse(["model": model, "created_at": GenerationClock.timestamp(), "response": "", "done": true, "done_reason": "load"])
+            return jsonResponse(ChatWire.json(OllamaStreamLine(model: model, createdAt: GenerationClock.timestamp(), response: "", done: true, doneReason: "load")))
         }
         let generator = service.generator
         let prompt: String
@@ -68,8 +69,8 @@ struct OllamaGenerationAPI: Sendable {
         } else {
             prompt = (body.system.map { $0 + "\n\n" } ?? "") + text
         }
-        return try await respond(prompt: prompt, settings: body.options, stream: body.stream ?? true, model: model) { piece in
-            ["response": piece]
+        return try await respond(prompt: prompt, settings: body.options, stream: body.stream ?? true, model: model) { line, piece in
+            line.response = piece
         }
     }
 
@@ -89,8 +90,8 @@ struct OllamaGenerationAPI: Sendable {
             if message.images?.isSet == true { throw APIError(.badRequest, "\(model) does not take images: send text only", param: "messages") }
             turns.append(ChatMessage(role: role, content: message.content ?? ""))
         }
-        return try await respond(prompt: ChatMessage.gemmaPrompt(turns), settings: body.options, stream: body.stream ?? true, model: model) { piece in
-            ["message": ["role": "assistant", "content": piece]]
+        return try await respond(prompt: ChatMessage.gemmaPrompt(turns), settings: body.options, stream: body.stream ?? true, model: model) { line, piece in
+            line.message = .init(content: piece)
         }
     }
 
@@ -104,23 +105,23 @@ struct OllamaGenerationAPI: Sendable {
         return name
     }
 
-    /// Runs the generation and answers NDJSON lines (`stream`) or one object; `fields` shapes the
-    /// text of each line (`response` for generate, `message` for chat).
+    /// Runs the generation and answers NDJSON lines (`stream`) or one object; `carry` puts the
+    /// text into each line (`response` for generate, `message` for chat).
     private func respond(prompt: String, settings: Options?, stream: Bool, model: String,
-                         fields: @escaping @Sendable (String) -> [String: Any]) async throws(APIError) -> Response {
+                         carry: @escaping @Sendable (inout OllamaStreamLine, String) -> Void) async throws(APIError) -> Response {
         let values = GenerationSettings(maxTokens: settings?.num_predict.flatMap { $0 < 0 ? nil : $0 }, temperature: settings?.temperature,
                                         topK: settings?.top_k, topP: settings?.top_p, seed: settings?.seed, stop: settings?.stop?.values ?? [])
         let options = try values.options(prompt: prompt, generator: service.generator, names: .init(maxTokens: "num_predict"))
         let events = try service.submit(prompt, options: options)
         let started = ContinuousClock.now
-        let final: @Sendable (GenerationResult, String) -> [String: Any] = { result, text in
-            var object = fields(text)
-            object.merge(["model": model, "created_at": GenerationClock.timestamp(), "done": true,
-                          "done_reason": result.stopReason == .maxTokens ? "length" : "stop",
-                          "total_duration": GenerationClock.nanoseconds(started.duration(to: .now)), "load_duration": 0,
-                          "prompt_eval_count": result.promptTokens, "prompt_eval_duration": GenerationClock.nanoseconds(result.promptDuration),
-                          "eval_count": result.tokens.count, "eval_duration": GenerationClock.nanoseconds(result.generationDuration)]) { _, new in new }
-            return object
+        let final: @Sendable (GenerationResult, String) -> OllamaStreamLine = { result, text in
+            var line = OllamaStreamLine(model: model, createdAt: GenerationClock.timestamp(), done: true,
+                                        doneReason: result.stopReason == .maxTokens ? "length" : "stop",
+                                        totalDuration: GenerationClock.nanoseconds(started.duration(to: .now)), loadDuration: 0,
+                                        promptEvalCount: result.promptTokens, promptEvalDuration: GenerationClock.nanoseconds(result.promptDuration),
+                                        evalCount: result.tokens.count, evalDuration: GenerationClock.nanoseconds(result.generationDuration))
+            carry(&line, text)
+            return line
         }
         guard stream else {
             var text = ""
@@ -128,7 +129,7 @@ struct OllamaGenerationAPI: Sendable {
                 for try await event in events {
                     switch event {
                     case .text(let piece): text += piece
-                    case .finished(let result): return jsonResponse(final(result, text))
+                    case .finished(let result): return jsonResponse(ChatWire.json(final(result, text)))
                     }
                 }
             } catch let error as APIError {
@@ -143,25 +144,18 @@ struct OllamaGenerationAPI: Sendable {
                 for try await event in events {
                     switch event {
                     case .text(let piece):
-                        var object = fields(piece)
-                        object.merge(["model": model, "created_at": GenerationClock.timestamp(), "done": false]) { _, new in new }
-                        try await writer.write(Self.line(object))
+                        var line = OllamaStreamLine(model: model, createdAt: GenerationClock.timestamp(), done: false)
+                        carry(&line, piece)
+                        try await writer.write(ByteBuffer(bytes: ChatWire.line(line)))
                     case .finished(let result):
-                        try await writer.write(Self.line(final(result, "")))
+                        try await writer.write(ByteBuffer(bytes: ChatWire.line(final(result, ""))))
                     }
                 }
             } catch let error as APIError {
-                try await writer.write(Self.line(["error": error.message]))
+                try await writer.write(ByteBuffer(bytes: ChatWire.line(ChatStreamError(message: error.message))))
             }
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: "application/x-ndjson"], body: body)
-    }
-
-    /// One NDJSON line.
-    static func line(_ object: [String: Any]) -> ByteBuffer {
-        var data = jsonData(object)
-        data.append(0x0A)
-        return ByteBuffer(bytes: data)
     }
 }

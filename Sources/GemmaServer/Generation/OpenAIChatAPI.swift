@@ -1,5 +1,6 @@
 import EmbeddingGemma
 import Foundation
+import GemmaAnswering
 import Hummingbird
 
 /// OpenAI's `POST /v1/chat/completions` on the server's generator (`serve --generator`): one
@@ -121,12 +122,9 @@ struct OpenAIChatAPI: Sendable {
                     switch event {
                     case .text(let piece): text += piece
                     case .finished(let result):
-                        return jsonResponse([
-                            "id": id, "object": "chat.completion", "created": created, "model": model,
-                            "choices": [["index": 0, "message": ["role": "assistant", "content": text], "logprobs": NSNull(),
-                                         "finish_reason": Self.finishReason(result)]],
-                            "usage": Self.usage(result),
-                        ])
+                        let choice = OpenAIChatCompletion.Choice(message: .init(content: text), finishReason: Self.finishReason(result))
+                        return jsonResponse(ChatWire.json(OpenAIChatCompletion(id: id, created: created, model: model, choices: [choice],
+                                                                               usage: Self.usage(result))))
                     }
                 }
             } catch let error as APIError {
@@ -137,29 +135,28 @@ struct OpenAIChatAPI: Sendable {
             throw APIError(.internalServerError, "the generation ended without a result")
         }
         let includeUsage = body.stream_options?.include_usage == true
-        let chunk: @Sendable ([String: Any], Any) -> ByteBuffer = { delta, finish in
-            Self.event(["id": id, "object": "chat.completion.chunk", "created": created, "model": model,
-                        "choices": [["index": 0, "delta": delta, "logprobs": NSNull(), "finish_reason": finish]]])
+        let chunk: @Sendable (OpenAIChatChunk.Delta, String?) -> ByteBuffer = { delta, finish in
+            ByteBuffer(bytes: ChatWire.event(OpenAIChatChunk(id: id, created: created, model: model, choices: [.init(delta: delta, finishReason: finish)])))
         }
         let stream = ResponseBody { writer in
-            try await writer.write(chunk(["role": "assistant", "content": ""], NSNull()))
+            try await writer.write(chunk(.init(role: "assistant", content: ""), nil))
             do {
                 for try await event in events {
                     switch event {
                     case .text(let piece):
-                        try await writer.write(chunk(["content": piece], NSNull()))
+                        try await writer.write(chunk(.init(content: piece), nil))
                     case .finished(let result):
-                        try await writer.write(chunk([:], Self.finishReason(result)))
+                        try await writer.write(chunk(.init(), Self.finishReason(result)))
                         if includeUsage {
-                            try await writer.write(Self.event(["id": id, "object": "chat.completion.chunk", "created": created, "model": model,
-                                                               "choices": [] as [Any], "usage": Self.usage(result)]))
+                            let usage = OpenAIChatChunk(id: id, created: created, model: model, choices: [], usage: Self.usage(result))
+                            try await writer.write(ByteBuffer(bytes: ChatWire.event(usage)))
                         }
                     }
                 }
             } catch let error as APIError {
-                try await writer.write(Self.event(["error": ["message": error.message, "type": "server_error", "param": NSNull(), "code": NSNull()]]))
+                try await writer.write(ByteBuffer(bytes: ChatWire.event(ChatStreamError(message: error.message, type: "server_error"))))
             }
-            try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+            try await writer.write(ByteBuffer(bytes: ChatWire.doneEvent))
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: stream)
@@ -169,15 +166,7 @@ struct OpenAIChatAPI: Sendable {
         result.stopReason == .maxTokens ? "length" : "stop"
     }
 
-    static func usage(_ result: GenerationResult) -> [String: Int] {
-        ["prompt_tokens": result.promptTokens, "completion_tokens": result.tokens.count, "total_tokens": result.promptTokens + result.tokens.count]
-    }
-
-    /// One server-sent event: `data: {json}` and a blank line.
-    static func event(_ object: [String: Any]) -> ByteBuffer {
-        var buffer = ByteBuffer(string: "data: ")
-        buffer.writeBytes(jsonData(object))
-        buffer.writeString("\n\n")
-        return buffer
+    static func usage(_ result: GenerationResult) -> OpenAIChatUsage {
+        OpenAIChatUsage(promptTokens: result.promptTokens, completionTokens: result.tokens.count)
     }
 }

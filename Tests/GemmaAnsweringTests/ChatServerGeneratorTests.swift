@@ -1,7 +1,7 @@
 import EmbeddingGemma
 import EmbeddingGemmaTestSupport
 import Foundation
-import GemmaSearch
+import GemmaAnswering
 import Hummingbird
 import HummingbirdTesting
 import Testing
@@ -82,15 +82,16 @@ struct ChatServerGeneratorTests {
         try ChatServerGenerator(url: url, model: "gemma3", contextLength: 2048, tokenizer: tokenizer)
     }
 
-    /// The error message of `body`, which must throw ``SearchError/remoteGenerator(_:)``.
-    static func failure(_ body: () async throws -> Void) async -> String {
+    /// The error `body` throws, which must be an ``AnswerError``.
+    static func failure(_ body: () async throws -> Void) async -> AnswerError? {
         do {
             try await body()
-            return "(no error)"
-        } catch let SearchError.remoteGenerator(message) {
-            return message
+            return nil
+        } catch let error as AnswerError {
+            return error
         } catch {
-            return "(another error: \(error))"
+            Issue.record("another error: \(error)")
+            return nil
         }
     }
 
@@ -110,9 +111,10 @@ struct ChatServerGeneratorTests {
             #expect(generator.endpoint == endpoint, "\(url)")
             #expect(generator.api == api, "\(url)")
         }
-        for bad in ["ftp://127.0.0.1/v1", "127.0.0.1:8080", "http://127.0.0.1:8080/somewhere"] {
-            #expect(throws: SearchError.self, "\(bad)") { try Self.generator(bad) }
+        for bad in ["ftp://127.0.0.1/v1", "127.0.0.1:8080"] {
+            #expect(throws: AnswerError.invalidServerURL(bad), "\(bad)") { try Self.generator(bad) }
         }
+        #expect(throws: AnswerError.unknownServerAPI(url: "http://127.0.0.1:8080/somewhere")) { try Self.generator("http://127.0.0.1:8080/somewhere") }
     }
 
     @Test("an OpenAI-compatible SSE stream and an Ollama NDJSON stream give the text, counts and stop reason")
@@ -137,33 +139,30 @@ struct ChatServerGeneratorTests {
             let port = try #require(client.port)
             let base = "http://127.0.0.1:\(port)"
             let options = GenerationOptions(maxTokens: 8)
-            for path in ["/cut/v1", "/cut/api"] {
-                let message = await Self.failure { _ = try await Self.generator(base + path).write("q", options: options, onText: { _ in }) }
-                #expect(message.contains("ended before the answer was complete"), "\(path): \(message)")
+            for (path, endpoint) in [("/cut/v1", "/cut/v1/chat/completions"), ("/cut/api", "/cut/api/chat")] {
+                let error = await Self.failure { _ = try await Self.generator(base + path).write("q", options: options, onText: { _ in }) }
+                #expect(error == .chatServer(endpoint: base + endpoint, .incompleteStream(receivedCharacters: 7)), "\(path)")
+                #expect(error?.description.contains("ended before the answer was complete") == true, "\(path): \(String(describing: error))")
             }
             let status = await Self.failure { _ = try await Self.generator(base + "/fail/v1").write("q", options: options, onText: { _ in }) }
-            #expect(status.contains("500") && status.contains("the model ran out of memory"), "\(status)")
+            #expect(status == .chatServer(endpoint: base + "/fail/v1/chat/completions",
+                                          .status(code: 500, reason: "Internal Server Error", message: "the model ran out of memory")))
+            #expect(status?.description.contains("500") == true, "\(String(describing: status))")
             let missing = await Self.failure { _ = try await Self.generator(base + "/fail/api").write("q", options: options, onText: { _ in }) }
-            #expect(missing.contains("404") && missing.contains("not found, try pulling it first"), "\(missing)")
+            #expect(missing == .chatServer(endpoint: base + "/fail/api/chat",
+                                           .status(code: 404, reason: "Not Found", message: #"model "gemma9" not found, try pulling it first"#)))
             let midway = await Self.failure { _ = try await Self.generator(base + "/midway/v1").write("q", options: options, onText: { _ in }) }
-            #expect(midway.contains("generation failed"), "\(midway)")
+            #expect(midway == .chatServer(endpoint: base + "/midway/v1/chat/completions", .errorInStream("generation failed")))
             let garbage = await Self.failure { _ = try await Self.generator(base + "/garbage/api").write("q", options: options, onText: { _ in }) }
-            #expect(garbage.contains("not JSON"), "\(garbage)")
+            #expect(garbage == .chatServer(endpoint: base + "/garbage/api/chat", .notJSON("<html>not json</html>")))
+            #expect(garbage?.description.contains("not JSON") == true, "\(String(describing: garbage))")
         }
         // A port nothing listens on (bound, then closed).
         let closedPort = try #require(LoopbackPort.unused())
         let unreachable = await Self.failure {
             _ = try await Self.generator("http://127.0.0.1:\(closedPort)/v1").write("q", options: GenerationOptions(maxTokens: 8), onText: { _ in })
         }
-        #expect(unreachable.contains("cannot reach http://127.0.0.1:\(closedPort)/v1/chat/completions"), "\(unreachable)")
+        #expect(unreachable == .chatServer(endpoint: "http://127.0.0.1:\(closedPort)/v1/chat/completions", .connectionRefused))
+        #expect(unreachable?.description.contains("cannot reach http://127.0.0.1:\(closedPort)/v1/chat/completions") == true, "\(String(describing: unreachable))")
     }
-}
-
-/// Pieces of streamed text, collected across the client's callbacks.
-final class PieceCollector: @unchecked Sendable {
-    private let lock = NSLock()
-    private var pieces: [String] = []
-
-    func add(_ piece: String) { lock.withLock { pieces.append(piece) } }
-    var all: [String] { lock.withLock { pieces } }
 }

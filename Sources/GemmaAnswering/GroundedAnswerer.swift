@@ -1,4 +1,5 @@
 import EmbeddingGemma
+import GemmaSearch
 
 /// Answers questions from the index: the best passages for the question are retrieved, written
 /// into a message as numbered sources that the generator is told to answer from alone, and the
@@ -24,12 +25,17 @@ public struct GroundedAnswerer: Sendable {
 
     /// Retrieves up to `sources` passages for `question` (under `under` when given), builds the
     /// grounded message and generates the answer, calling `onText` with each new piece of text.
-    /// - Throws: ``SearchError/noSources(path:)`` when nothing is found to answer from, search and
-    ///   generator errors otherwise.
+    /// - Throws: ``AnswerError/noSources(indexPath:)`` when nothing is found to answer from,
+    ///   ``AnswerError/search(_:)`` when retrieval fails, the generator's errors otherwise.
     public func answer(_ question: String, sources: Int = 4, under: String? = nil, options: GenerationOptions = GenerationOptions(maxTokens: 256),
-                       onText: @escaping @Sendable (String) -> Void = { _ in }) async throws(SearchError) -> GroundedAnswer {
-        let hits = try index.search(question, limit: sources, under: under)
-        guard !hits.isEmpty else { throw .noSources(path: index.path) }
+                       onText: @escaping @Sendable (String) -> Void = { _ in }) async throws(AnswerError) -> GroundedAnswer {
+        let hits: [SearchHit]
+        do {
+            hits = try index.search(question, limit: sources, under: under)
+        } catch {
+            throw .search(error)
+        }
+        guard !hits.isEmpty else { throw .noSources(indexPath: index.path) }
         let prompt = GroundedPrompt(question: question, hits: hits, generator: generator, answerTokens: options.maxTokens)
         let generation = try await generator.write(prompt.body, options: options, onText: onText)
         return GroundedAnswer(text: String(generation.text.trimmingWhitespace()), sources: prompt.sources, prompt: generator.frame(prompt.body),
