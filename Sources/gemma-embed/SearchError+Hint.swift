@@ -24,6 +24,8 @@ extension SearchError {
                 + "(the model reads \(allowed.upperBound + IndexOptions.promptTokens) tokens, prompt included; got \(value))"
         case .settingOutOfRange(.maxFileBytes, _, _):
             return "--max-file-mb must be at least 1"
+        case .model(let error):
+            return error.hint
         default:
             return description
         }

@@ -85,7 +85,12 @@ struct GGUFModelTests {
             Issue.record("a headless file must be refused")
         } catch {
             #expect(error.description.contains("dense_2.weight") && error.description.contains("dense_3.weight"))
-            #expect(error.description.contains("--raw-pooled"))
+            guard case .missingDenseHead(_, let missing) = error else {
+                Issue.record("expected missingDenseHead, got \(error)")
+                return
+            }
+            #expect(missing == ["dense_2.weight", "dense_3.weight"])
+            #expect(!error.description.contains("--"), "the library names no CLI flag: \(error)")
         }
         let pooled = try EmbeddingModel(path: path, allowMissingHead: true)
         #expect(pooled.dimensions == TinyModel.hidden)

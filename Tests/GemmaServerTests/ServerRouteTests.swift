@@ -102,7 +102,7 @@ struct ServerRouteTests {
         ("/api/embed", "{\"input\": \"\(String(repeating: "xy ", count: 200))\", \"truncate\": false}", 400, "over the model's limit"),
         ("/api/generate", #"{"model": "embeddinggemma", "prompt": "hi"}"#, 400, "embedding model"),
         ("/api/chat", #"{"model": "embeddinggemma", "messages": []}"#, 400, "embedding model"),
-        ("/v1/chat/completions", #"{"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}"#, 400, "without --generator"),
+        ("/v1/chat/completions", #"{"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}"#, 400, "has no generator configured"),
         ("/v1/embeddings", #"{"input": [[1, 2, 3]]}"#, 400, "check_embedding_ctx_length=False"),
         ("/v1/embeddings", #"{"input": [1, 2, 3]}"#, 400, "check_embedding_ctx_length=False"),
         ("/v1/embeddings", #"{"input": "abc", "encoding_format": "int8"}"#, 400, "encoding_format"),

@@ -4,6 +4,9 @@ public enum EmbeddingGemmaError: Error, Sendable, Equatable, CustomStringConvert
     case modelNotFound(path: String, hint: String)
     /// A model file exists but cannot be read or is malformed.
     case corruptModelFile(path: String, reason: String)
+    /// A GGUF file without the sentence-transformers Dense head (`missingTensors`), loaded without
+    /// `allowMissingHead`: it cannot produce EmbeddingGemma embeddings.
+    case missingDenseHead(path: String, missingTensors: [String])
     /// A configuration file is missing a field or holds a value this engine does not support.
     case unsupportedConfiguration(String)
     /// The tokenizer file is malformed.
@@ -28,7 +31,12 @@ public enum EmbeddingGemmaError: Error, Sendable, Equatable, CustomStringConvert
             if path.hasSuffix(".safetensors") || path.hasSuffix(".json") {
                 return "model file \(path) is unusable: \(reason). Delete the model folder and fetch it again (scripts/fetch-model.sh)."
             }
-            return "model file \(path) is unusable: \(reason). Write it again (gemma-embed quantize) or fetch it again."
+            return "model file \(path) is unusable: \(reason). Write it again or fetch it again."
+        case let .missingDenseHead(path, missing):
+            return "\(path) lacks the sentence-transformers Dense head (missing tensors: \(missing.joined(separator: ", "))), "
+                + "so it cannot produce EmbeddingGemma embeddings. Convert the model with its Dense modules "
+                + "(llama.cpp's converter has an option for them, and this package's GGUF writer keeps them), "
+                + "or load it allowing a missing head to use the mean-pooled hidden state instead"
         case let .unsupportedConfiguration(message):
             return "unsupported model configuration: \(message)"
         case let .invalidTokenizer(path, reason):

@@ -22,7 +22,7 @@ public enum ModelLocation {
     public static let publishedSHA256 = "cbf5a78393b6a033e0b8a63a57549964f7ed5c6fbeb4ba0694214f36123f2fd2"
 
     /// What to do when no model is found.
-    public static let fetchHint = "Fetch it with scripts/fetch-model.sh (or point --model / EMBEDDINGGEMMA_MODEL at a sentence-transformers folder of google/embeddinggemma-300m)."
+    public static let fetchHint = "Fetch it with scripts/fetch-model.sh (or name a sentence-transformers folder of google/embeddinggemma-300m, or set EMBEDDINGGEMMA_MODEL to one)."
 
     /// `~/.cache/embeddinggemma/embeddinggemma-300m`.
     public static var defaultPath: String {

@@ -30,7 +30,7 @@ struct OpenAIAPI: Sendable {
         }
         if generation == nil {
             router.post("/v1/chat/completions") { _, _ in
-                APIError(.badRequest, "\"\(endpoint.modelName)\" cannot chat: it is an embedding model, and this server was started without --generator",
+                APIError(.badRequest, "\"\(endpoint.modelName)\" cannot chat: it is an embedding model, and this server has no generator configured",
                          param: "model", code: "model_not_supported").response(.openAI)
             }
         }

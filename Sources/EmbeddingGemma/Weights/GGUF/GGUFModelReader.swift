@@ -51,10 +51,7 @@ struct GGUFModelReader {
                      EmbeddingHead.Dense(weight: try matrix(GGUFTensorNames.dense3, rows: hidden, columns: inner), bias: nil)]
         } else if dense2 != nil || dense3 != nil || !allowMissingHead {
             let missing = [dense2 == nil ? GGUFTensorNames.dense2 : nil, dense3 == nil ? GGUFTensorNames.dense3 : nil].compactMap { $0 }
-            throw .unsupportedConfiguration(
-                "\(path) lacks the sentence-transformers Dense head (missing tensors: \(missing.joined(separator: ", "))), so it cannot produce EmbeddingGemma embeddings. "
-                + "Convert with convert_hf_to_gguf.py --sentence-transformers-dense-modules or `gemma-embed quantize`, "
-                + "or pass --raw-pooled to use the mean-pooled hidden state instead")
+            throw .missingDenseHead(path: path, missingTensors: missing)
         }
         head = EmbeddingHead(dense: dense, normalizes: true, inputWidth: hidden)
 
