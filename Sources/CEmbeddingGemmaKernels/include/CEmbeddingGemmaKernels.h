@@ -1,6 +1,7 @@
 #ifndef CEMBEDDINGGEMMA_KERNELS_H
 #define CEMBEDDINGGEMMA_KERNELS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /// CPU-feature-dispatched kernels that Swift cannot express: Swift code on x86-64 is compiled
@@ -216,5 +217,13 @@ void eg_round_to_bf16(const float *x, long ldx, int m, int k, unsigned short *ou
 /// Returns freed heap memory to the operating system (glibc's malloc_trim; nothing elsewhere).
 /// Glibc's malloc_trim is not visible to Swift's Glibc module.
 void eg_release_free_memory(void);
+
+/// Zero-filled memory straight from the operating system (anonymous pages), for the large buffers of
+/// one encoder pass: freed with eg_pages_free, it goes back at once instead of staying in a malloc
+/// arena, and pages never written are never resident. NULL when the system refuses.
+void *eg_pages_allocate(size_t bytes);
+
+/// Returns memory from eg_pages_allocate (`bytes` as allocated) to the operating system.
+void eg_pages_free(void *pages, size_t bytes);
 
 #endif

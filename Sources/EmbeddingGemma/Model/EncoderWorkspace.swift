@@ -1,3 +1,5 @@
+import CEmbeddingGemmaKernels
+
 /// The activation buffers of one encoder pass over `tokens` packed tokens, allocated together
 /// and freed together. Each pass owns its workspace, so concurrent passes never share memory.
 ///
@@ -32,6 +34,9 @@ final class EncoderWorkspace {
     /// Position of each token within its sequence.
     let positions: UnsafeMutablePointer<Int32>
     private let storage: UnsafeMutablePointer<Float>
+    private let storageBytes: Int
+    /// Whether `storage` came from ``eg_pages_allocate`` (else from the Swift allocator).
+    private let ownsPages: Bool
 
     /// - Parameters:
     ///   - scratch: floats of ``weightScratch`` (0 when no product decodes its weights).
@@ -45,8 +50,17 @@ final class EncoderWorkspace {
         let normedWidth = max(h, qWidth)
         let shared = max(n * (qWidth + 2 * kvWidth), band * 2 * config.intermediateSize)
         let total = n * (h + normedWidth) + shared + max(scratch, 1)
-        storage = UnsafeMutablePointer<Float>.allocate(capacity: total)
-        storage.initialize(repeating: 0, count: total)
+        // Straight from the operating system (zero-filled; see eg_pages_allocate), so that a long
+        // pass's megabytes go back when the pass ends rather than stay in a thread's malloc arena.
+        storageBytes = total * MemoryLayout<Float>.stride
+        if let pages = eg_pages_allocate(storageBytes) {
+            storage = pages.bindMemory(to: Float.self, capacity: total)
+            ownsPages = true
+        } else {
+            storage = UnsafeMutablePointer<Float>.allocate(capacity: total)
+            storage.initialize(repeating: 0, count: total)
+            ownsPages = false
+        }
         hidden = storage
         normed = hidden + n * h
         let region = normed + n * normedWidth
@@ -62,7 +76,11 @@ final class EncoderWorkspace {
     }
 
     deinit {
-        storage.deallocate()
+        if ownsPages {
+            eg_pages_free(storage, storageBytes)
+        } else {
+            storage.deallocate()
+        }
         positions.deallocate()
     }
 }
