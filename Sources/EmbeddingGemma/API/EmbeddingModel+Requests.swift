@@ -118,7 +118,7 @@ extension EmbeddingModel {
     }
 
     /// Tokenizes the text requests (on all cores when there are many) and checks every request.
-    private func prepareAll(_ requests: [EmbeddingRequest]) -> [Result<Prepared, EmbeddingGemmaError>] {
+    func prepareAll(_ requests: [EmbeddingRequest]) -> [Result<Prepared, EmbeddingGemmaError>] {
         var prepared = [Result<Prepared, EmbeddingGemmaError>](repeating: .failure(.invalidInput("tokenization did not complete")),
                                                                count: requests.count)
         prepared.withUnsafeMutableBufferPointer { slots in

@@ -113,7 +113,7 @@ public final class EmbeddingModel: Sendable {
         guard !texts.isEmpty else { throw .invalidInput("no calibration text: give at least one non-empty text") }
         var inputs: [[Int32]] = []
         inputs.reserveCapacity(texts.count)
-        for text in texts { inputs.append(try tokenized(text).ids) }
+        for result in prepareAll(texts.map { EmbeddingRequest(text: $0) }) { inputs.append(try result.get().tokens.ids) }
         let statistics = ActivationStatistics(config: encoder.config, headWidths: head.dense.map(\.inFeatures))
         for pass in passes(inputs.map(\.count)) {
             _ = run(Array(inputs[pass]), statistics: statistics)
