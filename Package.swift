@@ -72,6 +72,7 @@ let package = Package(
             name: "GemmaServer",
             dependencies: [
                 "EmbeddingGemma",
+                "GemmaSearch",
                 "GemmaAnswering",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
