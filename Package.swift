@@ -126,7 +126,7 @@ let package = Package(
         .testTarget(
             name: "GemmaServerTests",
             dependencies: [
-                "GemmaServer", "GemmaAnswering", "EmbeddingGemma", "EmbeddingGemmaTestSupport",
+                "GemmaServer", "GemmaAnswering", "GemmaSearch", "EmbeddingGemma", "EmbeddingGemmaTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
