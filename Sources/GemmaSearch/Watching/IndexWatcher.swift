@@ -23,11 +23,16 @@ public final class IndexWatcher: @unchecked Sendable {
         /// How often folders are scanned again when file notifications are not available, and how
         /// often a missing folder is looked for.
         public var rescanInterval: Duration
+        /// Whether to use file notifications where the system has them; false rescans only
+        /// (for network file systems, whose changes made on other machines notify nothing).
+        public var notifications: Bool
 
-        public init(quietPeriod: Duration = .milliseconds(300), maxDelay: Duration = .seconds(2), rescanInterval: Duration = .seconds(30)) {
+        public init(quietPeriod: Duration = .milliseconds(300), maxDelay: Duration = .seconds(2), rescanInterval: Duration = .seconds(30),
+                    notifications: Bool = true) {
             self.quietPeriod = quietPeriod
             self.maxDelay = maxDelay
             self.rescanInterval = rescanInterval
+            self.notifications = notifications
         }
     }
 
@@ -128,10 +133,12 @@ public final class IndexWatcher: @unchecked Sendable {
 
     private func run() {
         var notifications: FileNotifications?
-        do {
-            notifications = try FileNotifications()
-        } catch {
-            events(.rescanning(reason: error.description))
+        if configuration.notifications {
+            do {
+                notifications = try FileNotifications()
+            } catch {
+                events(.rescanning(reason: error.description))
+            }
         }
         watch(&notifications)
         update()
