@@ -127,6 +127,7 @@ let package = Package(
             name: "GemmaServerTests",
             dependencies: [
                 "GemmaServer", "GemmaAnswering", "GemmaSearch", "EmbeddingGemma", "EmbeddingGemmaTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
