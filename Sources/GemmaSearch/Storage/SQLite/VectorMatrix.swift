@@ -122,6 +122,9 @@ struct TopScores {
     /// The kept rows, in no particular order.
     var rows: [Int] { heap.map(\.row) }
 
+    /// The kept rows with their scores, in no particular order.
+    var entries: [(score: Float, row: Int)] { heap }
+
     private mutating func siftUp(_ index: Int) {
         var child = index
         while child > 0 {
