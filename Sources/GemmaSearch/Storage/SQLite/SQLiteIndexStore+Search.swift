@@ -1,3 +1,4 @@
+import EmbeddingGemma
 import Foundation
 import GRDB
 
@@ -15,35 +16,36 @@ extension SQLiteIndexStore {
             let ids = try fileIds(under: prefix)
             allowed = snapshot.fileIds.map { ids.contains($0) }
         }
-        // Sign bits pick `candidates` rows, int8 codes re-score them. Rows are in chunk id order.
-        let nearest = snapshot.matrix.nearest(query, limit: limit, candidates: candidates, allowed: allowed).map {
-            (id: snapshot.matrix.chunkIds[$0.row], score: $0.score)
+        // Sign bits pick the candidates; their float32 vectors score them exactly.
+        let rows = snapshot.matrix.candidates(query, count: max(candidates, limit), allowed: allowed)
+        let candidateIds = rows.map { snapshot.matrix.chunkIds[$0] }
+        let extraIds = extra.filter { id in snapshot.rowByChunk[id].map { allowed?[$0] ?? true } ?? false }
+        let vectors = try vectors(Array(Set(candidateIds + extraIds)))
+        func cosine(_ id: Int64) -> Float? {
+            guard let vector = vectors[id], vector.count == query.count else { return nil }
+            return VectorMath.cosine(vector, query)
         }
+        var nearest = candidateIds.compactMap { id in cosine(id).map { (id: id, score: $0) } }
+        nearest.sort { $0.score != $1.score ? $0.score > $1.score : $0.id < $1.id }
         var scored: [Int64: Float] = [:]
-        query.withUnsafeBufferPointer { q in
-            for id in extra {
-                guard let row = snapshot.rowByChunk[id], allowed?[row] ?? true else { continue }
-                scored[id] = snapshot.matrix.score(q, row: row)
-            }
-        }
-        return DenseCandidates(nearest: nearest, scored: scored, chunkCount: snapshot.matrix.count)
+        for id in extraIds { scored[id] = cosine(id) }
+        return DenseCandidates(nearest: Array(nearest.prefix(limit)), scored: scored, chunkCount: snapshot.matrix.count)
     }
 
     // MARK: Vectors and text
 
-    /// Every chunk's compressed vector, in chunk id order, with the generation it was read at.
+    /// Every chunk's sign code, in chunk id order, with the generation it was read at.
     func loadVectors(dimensions: Int) throws(SearchError) -> (VectorMatrix, fileIds: [Int64], generation: Int64) {
         try read { db in
             var matrix = VectorMatrix(dimensions: dimensions)
             var fileIds: [Int64] = []
             let generation = try Int64.fetchOne(db, sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'") ?? 0
-            let rows = try Row.fetchCursor(db, sql: "SELECT id, file_id, scale, signs, codes FROM chunks ORDER BY id")
+            let rows = try Row.fetchCursor(db, sql: "SELECT id, file_id, signs FROM chunk_signs ORDER BY id")
             while let row = try rows.next() {
-                let scale: Double = row[2]
-                guard let code = VectorCode(signBytes: row[3], codeBytes: row[4], scale: Float(scale), dimensions: dimensions) else {
+                guard let code = VectorCode(signBytes: row[2], dimensions: dimensions) else {
                     throw SearchError.indexCorrupt(path: path, reason: "a stored vector does not have \(dimensions) dimensions")
                 }
-                matrix.append(chunkId: row[0], code: code)
+                matrix.append(chunkId: row[0], signs: code.signs)
                 fileIds.append(row[1])
             }
             return (matrix, fileIds, generation)
