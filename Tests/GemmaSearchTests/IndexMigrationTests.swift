@@ -41,3 +41,37 @@ struct IndexMigrationTests {
         #expect(chunks == signs && chunks == stored && stored > 0)
     }
 }
+
+/// The in-memory first stage follows this process's writes without reading the index again.
+@Suite("First stage kept current in memory")
+struct VectorCacheTests {
+    @Test("after adds, changes and removals the cache equals a fresh load, and was loaded once")
+    func followsWrites() throws {
+        let (index, root) = try SemanticIndexTests.newIndex()
+        try index.update([root], options: SemanticIndexTests.options)
+        let store = try #require(index.store as? SQLiteIndexStore)
+        _ = try index.search("abc", limit: 3)
+        #expect(store.cache.loads == 1)
+        try "brand new file words\n".write(toFile: root + "/new.txt", atomically: true, encoding: .utf8)
+        try "# Beta\nchanged text now\n".write(toFile: root + "/notes/beta.md", atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: root + "/gamma.txt")
+        try index.update([root], options: SemanticIndexTests.options)
+        let hits = try index.search("brand new file words", limit: 3, lexicalWeight: 5)
+        #expect(hits.first?.path == root + "/new.txt")
+        #expect(store.cache.loads == 1, "no reload after this process's own writes")
+        let kept = try store.cache.current(store, dimensions: index.metadata.dimensions)
+        let fresh = try store.loadVectors(dimensions: index.metadata.dimensions)
+        #expect(kept.matrix.chunkIds.sorted() == fresh.0.chunkIds)
+        var keptSigns: [Int64: [UInt64]] = [:], freshSigns: [Int64: [UInt64]] = [:]
+        let words = kept.matrix.words
+        for (row, id) in kept.matrix.chunkIds.enumerated() { keptSigns[id] = Array(kept.matrix.signs[(row * words)..<((row + 1) * words)]) }
+        for (row, id) in fresh.0.chunkIds.enumerated() { freshSigns[id] = Array(fresh.0.signs[(row * words)..<((row + 1) * words)]) }
+        #expect(keptSigns == freshSigns)
+        #expect(kept.generation == fresh.generation)
+        // Another process's write (here: another store on the same file) makes it read again.
+        let other = try SemanticIndex.open(path: index.path, model: SemanticIndexTests.model)
+        try other.remove([root + "/new.txt"])
+        #expect(try index.search("brand new file words", limit: 3, lexicalWeight: 5).first?.path != root + "/new.txt")
+        #expect(store.cache.loads == 2)
+    }
+}

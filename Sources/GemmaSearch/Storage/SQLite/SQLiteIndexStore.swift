@@ -189,26 +189,34 @@ final class SQLiteIndexStore: IndexStore {
     /// Writes `files` in one transaction: each replaces what the index had for its path.
     func commit(_ files: [IndexedFile]) throws(SearchError) {
         guard !files.isEmpty else { return }
-        try write { db in
-            for file in files {
-                try Self.delete(path: file.path, db)
-                try db.execute(sql: "INSERT INTO files(path, size, modified, hash, chunk_count, skipped) VALUES (?, ?, ?, ?, ?, ?)",
-                               arguments: [file.path, file.size, file.modified, file.hash, file.chunks.count, file.skipped])
-                let fileId = db.lastInsertedRowID
-                for (ordinal, embedded) in file.chunks.enumerated() {
-                    let chunk = embedded.chunk
-                    try db.execute(sql: """
-                        INSERT INTO chunks(file_id, ordinal, start_line, end_line, title, token_count, text_hash, scale, signs, codes, vector)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, 0, X'', X'', ?)
-                        """, arguments: [fileId, ordinal, chunk.startLine, chunk.endLine, chunk.title, chunk.tokenCount,
-                                         TextHash.of(chunk.text), Self.floatBytes(embedded.vector)])
-                    let chunkId = db.lastInsertedRowID
-                    try db.execute(sql: "INSERT INTO chunk_signs(id, file_id, signs) VALUES (?, ?, ?)",
-                                   arguments: [chunkId, fileId, VectorCode(embedded.vector).signBytes])
-                    try db.execute(sql: "INSERT INTO chunk_text(rowid, text) VALUES (?, ?)", arguments: [chunkId, chunk.text])
+        try cache.write { () throws(SearchError) in
+            let delta = try write { db in
+                var delta = VectorCache.Delta(from: try Self.currentGeneration(db), to: 0)
+                for file in files {
+                    delta.removed += try Self.delete(path: file.path, db) ?? []
+                    try db.execute(sql: "INSERT INTO files(path, size, modified, hash, chunk_count, skipped) VALUES (?, ?, ?, ?, ?, ?)",
+                                   arguments: [file.path, file.size, file.modified, file.hash, file.chunks.count, file.skipped])
+                    let fileId = db.lastInsertedRowID
+                    for (ordinal, embedded) in file.chunks.enumerated() {
+                        let chunk = embedded.chunk
+                        try db.execute(sql: """
+                            INSERT INTO chunks(file_id, ordinal, start_line, end_line, title, token_count, text_hash, scale, signs, codes, vector)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, 0, X'', X'', ?)
+                            """, arguments: [fileId, ordinal, chunk.startLine, chunk.endLine, chunk.title, chunk.tokenCount,
+                                             TextHash.of(chunk.text), Self.floatBytes(embedded.vector)])
+                        let chunkId = db.lastInsertedRowID
+                        let code = VectorCode(embedded.vector)
+                        try db.execute(sql: "INSERT INTO chunk_signs(id, file_id, signs) VALUES (?, ?, ?)",
+                                       arguments: [chunkId, fileId, code.signBytes])
+                        try db.execute(sql: "INSERT INTO chunk_text(rowid, text) VALUES (?, ?)", arguments: [chunkId, chunk.text])
+                        delta.added.append((chunkId, fileId, code.signs))
+                    }
                 }
+                try Self.bumpGeneration(db)
+                delta.to = delta.from + 1
+                return delta
             }
-            try Self.bumpGeneration(db)
+            return ((), delta)
         }
     }
 
@@ -226,22 +234,35 @@ final class SQLiteIndexStore: IndexStore {
     @discardableResult
     func remove(paths: [String]) throws(SearchError) -> Int {
         guard !paths.isEmpty else { return 0 }
-        return try write { db in
-            var removed = 0
-            for path in paths { removed += try Self.delete(path: path, db) }
-            try Self.bumpGeneration(db)
-            return removed
+        return try cache.write { () throws(SearchError) in
+            try write { db in
+                var delta = VectorCache.Delta(from: try Self.currentGeneration(db), to: 0)
+                var removed = 0
+                for path in paths {
+                    guard let ids = try Self.delete(path: path, db) else { continue }
+                    removed += 1
+                    delta.removed += ids
+                }
+                try Self.bumpGeneration(db)
+                delta.to = delta.from + 1
+                return (removed, delta)
+            }
         }
     }
 
-    @discardableResult
-    private static func delete(path: String, _ db: Database) throws -> Int {
-        guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM files WHERE path = ?", arguments: [path]) else { return 0 }
+    /// Deletes the file at `path` and its chunks; returns the ids of its chunks (nil: no such file).
+    private static func delete(path: String, _ db: Database) throws -> [Int64]? {
+        guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM files WHERE path = ?", arguments: [path]) else { return nil }
+        let chunkIds = try Int64.fetchAll(db, sql: "SELECT id FROM chunks WHERE file_id = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM chunk_text WHERE rowid IN (SELECT id FROM chunks WHERE file_id = ?)", arguments: [id])
         try db.execute(sql: "DELETE FROM chunk_signs WHERE id IN (SELECT id FROM chunks WHERE file_id = ?)", arguments: [id])
         try db.execute(sql: "DELETE FROM chunks WHERE file_id = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM files WHERE id = ?", arguments: [id])
-        return 1
+        return chunkIds
+    }
+
+    private static func currentGeneration(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'") ?? 0
     }
 
     /// Paths of indexed files equal to or below `prefix` (an absolute path).
