@@ -41,11 +41,15 @@ extension SQLiteIndexStore {
             var fileIds: [Int64] = []
             let generation = try Int64.fetchOne(db, sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'") ?? 0
             let rows = try Row.fetchCursor(db, sql: "SELECT id, file_id, signs FROM chunk_signs ORDER BY id")
+            let bytes = matrix.words * 8
             while let row = try rows.next() {
-                guard let code = VectorCode(signBytes: row[2], dimensions: dimensions) else {
-                    throw SearchError.indexCorrupt(path: path, reason: "a stored vector does not have \(dimensions) dimensions")
+                // The blob read in place (no copy per row): this loop is a cold search's largest cost.
+                let fits = try row.withUnsafeData(atIndex: 2) { data -> Bool in
+                    guard let data, data.count == bytes else { return false }
+                    matrix.appendSigns(chunkId: row[0], littleEndianBytes: data)
+                    return true
                 }
-                matrix.append(chunkId: row[0], signs: code.signs)
+                guard fits else { throw SearchError.indexCorrupt(path: path, reason: "a stored vector does not have \(dimensions) dimensions") }
                 fileIds.append(row[1])
             }
             return (matrix, fileIds, generation)
@@ -106,8 +110,8 @@ extension SQLiteIndexStore {
         var counts = try read { db in
             let files = try Int.fetchOne(db, sql: "SELECT count(*) FROM files WHERE skipped IS NULL") ?? 0
             let skipped = try Int.fetchOne(db, sql: "SELECT count(*) FROM files WHERE skipped IS NOT NULL") ?? 0
-            let chunks = try Int.fetchOne(db, sql: "SELECT count(*) FROM chunks") ?? 0
-            let tokens = try Int.fetchOne(db, sql: "SELECT coalesce(sum(token_count), 0) FROM chunks") ?? 0
+            let chunks = try Int.fetchOne(db, sql: "SELECT count(*) FROM chunk_signs") ?? 0
+            let tokens = try Int.fetchOne(db, sql: "SELECT coalesce(sum(tokens), 0) FROM chunk_signs") ?? 0
             let updated = try Double.fetchOne(db, sql: "SELECT CAST(value AS REAL) FROM meta WHERE key = 'updated_at'")
             return IndexCounts(files: files, skipped: skipped, chunks: chunks, tokens: tokens, bytesOnDisk: 0,
                                lastChange: updated.map { Date(timeIntervalSince1970: $0) })

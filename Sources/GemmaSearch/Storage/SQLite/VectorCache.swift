@@ -25,6 +25,8 @@ final class VectorCache: @unchecked Sendable {
     }
 
     private let lock = NSLock()
+    /// Held while the whole first stage is read, so that tasks needing it at once read it once.
+    private let loadLock = NSLock()
     private var snapshot: Snapshot?
     /// Writes of this process in flight: meanwhile a search keeps the snapshot it has.
     private var writing = 0
@@ -34,12 +36,10 @@ final class VectorCache: @unchecked Sendable {
     /// The vectors as of the index's current generation.
     func current(_ store: SQLiteIndexStore, dimensions: Int) throws(SearchError) -> Snapshot {
         let generation = try store.generation()
-        lock.lock()
-        if let snapshot, snapshot.matrix.dimensions == dimensions, snapshot.generation == generation || writing > 0 {
-            lock.unlock()
-            return snapshot
-        }
-        lock.unlock()
+        if let kept = usable(generation: generation, dimensions: dimensions) { return kept }
+        loadLock.lock()
+        defer { loadLock.unlock() }
+        if let kept = usable(generation: generation, dimensions: dimensions) { return kept }  // loaded meanwhile
         let (matrix, fileIds, loadedGeneration) = try store.loadVectors(dimensions: dimensions)
         var rows: [Int64: Int] = [:]
         rows.reserveCapacity(matrix.count)
@@ -50,6 +50,22 @@ final class VectorCache: @unchecked Sendable {
         if (snapshot?.generation ?? -1) < loadedGeneration || snapshot?.matrix.dimensions != dimensions { snapshot = loaded }
         lock.unlock()
         return loaded
+    }
+
+    /// Reads the first stage on another thread (a search that needs it meanwhile waits for it
+    /// rather than reading it again).
+    func prefetch(_ store: SQLiteIndexStore, dimensions: Int) {
+        DispatchQueue.global(qos: .userInitiated).async { [self] in
+            _ = try? current(store, dimensions: dimensions)
+        }
+    }
+
+    /// The snapshot, when it is of `generation` (or this process is writing) and `dimensions`.
+    private func usable(generation: Int64, dimensions: Int) -> Snapshot? {
+        lock.withLock {
+            guard let snapshot, snapshot.matrix.dimensions == dimensions, snapshot.generation == generation || writing > 0 else { return nil }
+            return snapshot
+        }
     }
 
     /// Runs one write of this process and applies what it changed to the snapshot (or drops the

@@ -35,6 +35,16 @@ struct VectorMatrix: Sendable {
         signs.append(contentsOf: rowSigns)
     }
 
+    /// Appends one chunk's sign words from their stored form (``VectorCode/signBytes``).
+    mutating func appendSigns(chunkId: Int64, littleEndianBytes data: Data) {
+        chunkIds.append(chunkId)
+        data.withUnsafeBytes { raw in
+            for w in 0..<words {
+                signs.append(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: w * 8, as: UInt64.self)))
+            }
+        }
+    }
+
     /// The `candidates` rows whose sign bits agree best with `query` (a unit vector of
     /// ``dimensions`` values), in no particular order; all eligible rows when there are no more.
     /// - Parameter allowed: when given, only rows whose entry is true are considered.
