@@ -83,4 +83,35 @@ struct IndexInterruptionTests {
         let stats = try CLI.run(["index", "--index", index, "--stats"])
         #expect(stats.stdout.contains("files: \(names.count) (0 more left out), chunks: \(names.count),"), "\(stats.stdout)")
     }
+
+    @Test("index --watch: kill -9 during the watched update loses nothing; the next start catches up, then follows a new file")
+    func watchSurvivesKill() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("watch-kill-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let docs = folder + "/docs"
+        try FileManager.default.createDirectory(atPath: docs, withIntermediateDirectories: true)
+        let names = try FileManager.default.contentsOfDirectory(atPath: Self.evalDocs).sorted().prefix(120)
+        for name in names { try FileManager.default.copyItem(atPath: Self.evalDocs + "/" + name, toPath: docs + "/" + name) }
+        let index = folder + "/index.sqlite"
+
+        let (first, _) = try Self.start(["index", "--index", index, "--watch", docs])
+        let before = try Self.waitForFiles(index, atLeast: 20, seconds: 120)
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        let afterKill = try Self.indexedFiles(index)
+        #expect(afterKill >= before && afterKill < names.count, "killed mid-update: \(afterKill) of \(names.count)")
+
+        let (second, errors) = try Self.start(["index", "--index", index, "--watch", docs])
+        #expect(try Self.waitForFiles(index, atLeast: names.count, seconds: 300) == names.count, "the next start catches up")
+        try "The zebrafish aquarium heater manual.\n".write(toFile: docs + "/zz-new.txt", atomically: true, encoding: .utf8)
+        #expect(try Self.waitForFiles(index, atLeast: names.count + 1, seconds: 30) == names.count + 1, "a new file is picked up")
+        let found = try CLI.run(["search", "--index", index, "--json", "-k", "1", "zebrafish aquarium heater"])
+        #expect(found.stdout.contains("zz-new.txt"), "\(found.stdout)")
+        second.terminate()
+        second.waitUntilExit()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(second.terminationStatus == 0, "\(message)")
+        let stats = try CLI.run(["index", "--index", index, "--stats"])
+        #expect(stats.stdout.contains("files: \(names.count + 1) (0 more left out), chunks: \(names.count + 1),"), "\(stats.stdout)")
+    }
 }
