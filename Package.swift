@@ -72,6 +72,7 @@ let package = Package(
             name: "GemmaServer",
             dependencies: [
                 "EmbeddingGemma",
+                "GemmaSearch",
                 "GemmaAnswering",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -125,7 +126,8 @@ let package = Package(
         .testTarget(
             name: "GemmaServerTests",
             dependencies: [
-                "GemmaServer", "GemmaAnswering", "EmbeddingGemma", "EmbeddingGemmaTestSupport",
+                "GemmaServer", "GemmaAnswering", "GemmaSearch", "EmbeddingGemma", "EmbeddingGemmaTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

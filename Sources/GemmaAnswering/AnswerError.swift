@@ -20,6 +20,8 @@ public enum AnswerError: Error, Sendable, Equatable, CustomStringConvertible {
     case unknownServerAPI(url: String)
     /// The chat server at `endpoint` could not be reached, answered an error, or cut its stream.
     case chatServer(endpoint: String, ChatServerFailure)
+    /// The generator cannot take the question now (busy with others, or stopping); try again later.
+    case generatorUnavailable(String)
 
     public var description: String {
         switch self {
@@ -35,6 +37,8 @@ public enum AnswerError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(url): say which API the server speaks with its path: …/v1 (OpenAI-compatible) or …/api (Ollama)"
         case .chatServer(let endpoint, let failure):
             return "generator: " + failure.description(endpoint: endpoint)
+        case .generatorUnavailable(let reason):
+            return "generator: \(reason)"
         }
     }
 }

@@ -35,8 +35,19 @@ public struct GroundedAnswerer: Sendable {
         } catch {
             throw .search(error)
         }
+        return try await answer(question, from: hits, options: options, onText: onText)
+    }
+
+    /// Answers `question` from passages already retrieved (by a caller that searched itself,
+    /// such as a server embedding queries through its queue), calling `onSources` with the
+    /// numbered sources before the answer's first piece.
+    /// - Throws: ``AnswerError/noSources(indexPath:)`` when `hits` is empty, the generator's errors otherwise.
+    public func answer(_ question: String, from hits: [SearchHit], options: GenerationOptions = GenerationOptions(maxTokens: 256),
+                       onSources: @Sendable ([AnswerSource]) -> Void = { _ in },
+                       onText: @escaping @Sendable (String) -> Void = { _ in }) async throws(AnswerError) -> GroundedAnswer {
         guard !hits.isEmpty else { throw .noSources(indexPath: index.path) }
         let prompt = GroundedPrompt(question: question, hits: hits, generator: generator, answerTokens: options.maxTokens)
+        onSources(prompt.sources)
         let generation = try await generator.write(prompt.body, options: options, onText: onText)
         return GroundedAnswer(text: String(generation.text.trimmingWhitespace()), sources: prompt.sources, prompt: generator.frame(prompt.body),
                               generation: generation)

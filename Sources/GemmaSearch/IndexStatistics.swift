@@ -1,3 +1,5 @@
+import Foundation
+
 /// What an index holds.
 public struct IndexStatistics: Sendable, Hashable {
     /// Files with chunks.
@@ -12,4 +14,6 @@ public struct IndexStatistics: Sendable, Hashable {
     public var bytesOnDisk: Int64
     /// What the index was built with.
     public var metadata: IndexMetadata
+    /// When files were last added, changed or removed (nil: never).
+    public var lastChange: Date?
 }

@@ -26,6 +26,10 @@ public enum SearchError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidLimit(Int)
     /// A path to index or to search under does not exist.
     case pathNotFound(String)
+    /// A file asked for that the index does not hold (with chunks) at exactly that path.
+    case fileNotIndexed(String)
+    /// An indexed file whose bytes are no longer the ones the index read (update the index).
+    case fileChanged(String)
     /// An invalid option value, with the reason.
     case invalidOption(String)
     /// SQLite reported an error.
@@ -57,6 +61,10 @@ public enum SearchError: Error, Sendable, Equatable, CustomStringConvertible {
             return "the number of results must be at least 1 (got \(limit))"
         case .pathNotFound(let path):
             return "\(path): no such file or folder"
+        case .fileNotIndexed(let path):
+            return "\(path) is not in the index"
+        case .fileChanged(let path):
+            return "\(path) changed since it was indexed; update the index to see it"
         case .invalidOption(let reason):
             return reason
         case .storage(let message):

@@ -25,14 +25,43 @@ extension SemanticIndex {
     /// - Throws: ``SearchError/emptyQuery``, ``SearchError/invalidLimit(_:)``, storage and model errors.
     public func search(_ query: String, limit: Int = 10, under: String? = nil, filesOnly: Bool = false,
                        minScore: Float? = nil, lexicalWeight: Float = SemanticIndex.exactMatchWeight) throws(SearchError) -> [SearchHit] {
+        let request = try queryRequest(query)
+        let queryVector: [Float]
+        switch model.embed([request])[0] {
+        case .success(let embedding): queryVector = embedding.vector
+        case .failure(let error): throw .model(error)
+        }
+        return try search(query, vector: queryVector, limit: limit, under: under, filesOnly: filesOnly, minScore: minScore, lexicalWeight: lexicalWeight)
+    }
+
+    /// The embedding request of `query` as ``search(_:limit:under:filesOnly:minScore:lexicalWeight:)``
+    /// makes it (the query prompt, tokenized once, at the index's width), for callers that embed
+    /// queries themselves (a server's batching queue) and then call
+    /// ``search(_:vector:limit:under:filesOnly:minScore:lexicalWeight:)``.
+    /// - Throws: ``SearchError/emptyQuery``, or the model's error for a text it cannot read.
+    public func queryRequest(_ query: String) throws(SearchError) -> EmbeddingRequest {
+        guard query.contains(where: { !$0.isWhitespace }) else { throw .emptyQuery }
+        do {
+            return EmbeddingRequest(tokens: try model.tokenized(query, prompt: .named("query")),
+                                    dimensions: metadata.embeddingDimensions(for: model))
+        } catch { throw .model(error) }
+    }
+
+    /// Searches the index with the query's embedding already made (from ``queryRequest(_:)``):
+    /// the same results as ``search(_:limit:under:filesOnly:minScore:lexicalWeight:)``.
+    /// - Parameter vector: the query's embedding at the index's width.
+    public func search(_ query: String, vector queryVector: [Float], limit: Int = 10, under: String? = nil, filesOnly: Bool = false,
+                       minScore: Float? = nil, lexicalWeight: Float = SemanticIndex.exactMatchWeight) throws(SearchError) -> [SearchHit] {
         guard query.contains(where: { !$0.isWhitespace }) else { throw .emptyQuery }
         guard limit >= 1 else { throw .invalidLimit(limit) }
+        let width = metadata.embeddingDimensions(for: model) ?? model.dimensions
+        guard queryVector.count == width else {
+            throw .invalidOption("the query vector has \(queryVector.count) dimensions; the index holds \(width)")
+        }
         let spread = filesOnly ? 4 : 1
         // Lexical evidence: chunks holding the query's words one after another.
         let words = Self.words(of: query)
         let phrase = lexicalWeight > 0 ? try store.phraseMatches(words, limit: 200 * spread) : (ids: [], total: 0)
-        let queryVector: [Float]
-        do { queryVector = try model.encode(query, prompt: .named("query"), dimensions: metadata.embeddingDimensions(for: model)) } catch { throw .model(error) }
 
         // The store's approximate first stage: the nearest chunks, and the phrase matches' scores.
         let found = try store.denseCandidates(for: queryVector, limit: max(limit * 4, 40) * spread,

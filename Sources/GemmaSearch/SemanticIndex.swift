@@ -118,15 +118,19 @@ public final class SemanticIndex: Sendable {
     ///   - progress: called after every batch (on the calling thread).
     ///   - shouldStop: checked between batches; when it returns true the update ends after
     ///     writing what is finished, and the next update continues from there.
+    ///   - embedder: embeds the batches of document chunks; nil: ``model`` does, on the calling
+    ///     thread. A server passes its batching queue, so that queries are served between batches.
     /// - Returns: what was done, with the files left out and why.
     @discardableResult
     public func update(_ paths: [String], options: IndexOptions = IndexOptions(), progress: ((UpdateProgress) -> Void)? = nil,
-                       shouldStop: @escaping @Sendable () -> Bool = { false }) throws(SearchError) -> UpdateSummary {
+                       shouldStop: @escaping @Sendable () -> Bool = { false }, embedder: DocumentEmbedder? = nil) throws(SearchError) -> UpdateSummary {
         var settings = options
         settings.chunkTokens = metadata.chunkTokens
         settings.overlapTokens = metadata.overlapTokens
         settings.dimensions = metadata.dimensions
-        let indexer = Indexer(model: model, store: store, metadata: metadata, options: settings)
+        let model = model
+        let indexer = Indexer(model: model, store: store, metadata: metadata, options: settings,
+                              embed: embedder ?? { requests in model.embed(requests) })
         return try indexer.run(paths, progress: progress, shouldStop: shouldStop)
     }
 
@@ -149,6 +153,11 @@ public final class SemanticIndex: Sendable {
         return try store.remove(paths: all)
     }
 
+    /// Whether the index holds files at or below `path` (an absolute path).
+    public func holdsFiles(under path: String) throws(SearchError) -> Bool {
+        try !store.filePaths(under: FileWalker.absolute(path)).isEmpty
+    }
+
     /// What the index holds.
     public func statistics() throws(SearchError) -> IndexStatistics {
         try Self.statistics(store: store)
@@ -165,6 +174,6 @@ public final class SemanticIndex: Sendable {
         }
         let counts = try store.counts()
         return IndexStatistics(files: counts.files, skippedFiles: counts.skipped, chunks: counts.chunks, tokens: counts.tokens,
-                               bytesOnDisk: counts.bytesOnDisk, metadata: metadata)
+                               bytesOnDisk: counts.bytesOnDisk, metadata: metadata, lastChange: counts.lastChange)
     }
 }

@@ -1,5 +1,6 @@
 import EmbeddingGemma
 import Foundation
+import GemmaSearch
 import Hummingbird
 import Logging
 
@@ -45,18 +46,28 @@ public struct GemmaServer: Sendable {
     public let metrics: ServerMetrics
     /// The text generator behind `/api/generate`, `/api/chat` and `/v1/chat/completions`, if any.
     public let generation: GenerationService?
+    /// The index behind `/api/search`, `/api/ask`, `/api/index` and `/api/file`, if any.
+    let search: SearchService
 
     /// - Parameters:
     ///   - generator: a Gemma 3 text model to answer generation and chat requests with; without
     ///     one those routes answer 400 (this server only embeds).
     ///   - generatorName: the name the generator is listed under.
-    public init(model: EmbeddingModel, configuration: Configuration = Configuration(), generator: TextGenerator? = nil, generatorName: String = "gemma3") {
+    ///   - index: the index to search and answer from, and the folders to keep it current with;
+    ///     without one the search routes answer 503.
+    public init(model: EmbeddingModel, configuration: Configuration = Configuration(), generator: TextGenerator? = nil, generatorName: String = "gemma3",
+                index: IndexConfiguration? = nil) {
         self.configuration = configuration
         metrics = ServerMetrics()
         batcher = EmbeddingBatcher(model: model, configuration: configuration.batching, metrics: metrics)
         let metrics = metrics
         generation = generator.map { GenerationService(generator: $0, name: generatorName, metrics: metrics) }
+        let source = index ?? IndexConfiguration(source: .unavailable(reason: "the server was started without an index"))
+        search = SearchService(configuration: source, batcher: batcher, generation: generation, logger: Logger(label: "gemma-embed.index"))
     }
+
+    /// The watcher keeping the index current, when the server watches folders.
+    public var indexWatcher: IndexWatcher? { search.watcher }
 
     /// The routes (for tests and for embedding the server in another application).
     public func router() -> Router<ServerRequestContext> {
@@ -68,6 +79,7 @@ public struct GemmaServer: Sendable {
         let endpoint = EmbeddingEndpoint(batcher: batcher, limits: configuration.limits, modelName: configuration.modelName)
         OllamaAPI(endpoint: endpoint, generation: generation).register(on: router)
         OpenAIAPI(endpoint: endpoint, generation: generation).register(on: router)
+        SearchAPI(service: search, maxBodyBytes: configuration.limits.maxBodyBytes).register(on: router)
         WebUI().register(on: router)
         if let generation {
             let bodyLimit = configuration.limits.maxBodyBytes
@@ -92,7 +104,10 @@ public struct GemmaServer: Sendable {
     /// Serves until SIGINT or SIGTERM, then stops accepting, finishes the requests in flight and
     /// the queued work, and returns.
     public func run(logger: Logger? = nil) async throws {
+        search.watcher?.start()
+        defer { search.watcher?.stop() }
         try await application(logger: logger).runService()
+        search.watcher?.stop()
         batcher.shutdown()
         generation?.shutdown()
     }

@@ -10,7 +10,7 @@ extension AnswerError {
             return CLIError("the index \(path) holds no passages to answer from: index some files first with `gemma-embed index PATH...`")
         case .chatServer(let endpoint, .connectionRefused):
             return CLIError("generator: cannot reach \(endpoint): nothing is listening there (connection refused); start the server or check --generator")
-        case .generator, .invalidServerURL, .unknownServerAPI, .chatServer:
+        case .generator, .invalidServerURL, .unknownServerAPI, .chatServer, .generatorUnavailable:
             return CLIError(description)
         }
     }

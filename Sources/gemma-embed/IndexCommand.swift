@@ -43,10 +43,18 @@ struct IndexCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "List every file left out, with the reason.")
     var verbose = false
 
+    @Flag(name: .long, help: "After indexing, keep watching the paths and apply changes as they are saved, until Ctrl-C.")
+    var watch = false
+
+    @Option(name: .customLong("rescan-seconds"), help: "With --watch: how often to rescan where file notifications are not available.")
+    var rescanSeconds = 30.0
+
     func validate() throws {
         if paths.isEmpty, !stats { throw ValidationError("give the files or folders to index (or --stats)") }
         if let chunkTokens, chunkTokens < 16 { throw ValidationError("--chunk-tokens must be at least 16") }
         if maxFileMB < 1 { throw ValidationError("--max-file-mb must be at least 1") }
+        if watch, stats || remove { throw ValidationError("--watch keeps paths indexed; it does not go with --stats or --remove") }
+        if !(rescanSeconds >= 0.5) { throw ValidationError("--rescan-seconds must be at least 0.5") }
         do {
             _ = try EmbeddingModel.validate(dimensions: dimensions)
         } catch {
@@ -70,6 +78,10 @@ struct IndexCommand: ParsableCommand {
             }
             let options = IndexOptions(chunkTokens: chunkTokens, dimensions: dimensions, maxFileBytes: Int64(maxFileMB) << 20)
             let index = try SemanticIndex(path: indexPath, model: try model(), options: options, rebuild: rebuild)
+            if watch {
+                try watchPaths(index)
+                return
+            }
             let flag = SignalFlag(message: "stopping after the batch in flight (finished files are kept; Ctrl-C again to quit now)")
             let bar = ProgressBar()
             let summary = try index.update(paths, options: options, progress: { bar.update($0) }, shouldStop: { flag.isRaised })

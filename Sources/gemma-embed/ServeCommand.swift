@@ -1,6 +1,8 @@
 import ArgumentParser
 import EmbeddingGemma
 import Foundation
+import GemmaAnswering
+import GemmaSearch
 import GemmaServer
 import Logging
 
@@ -41,8 +43,20 @@ struct ServeCommand: AsyncParsableCommand {
             help: "Tokens per batch while only documents come (no query for 2 s): larger batches for bulk loads; --batch-tokens's value turns it off.")
     var documentBatchTokens = 4096
 
-    @Option(name: .long, help: "A Gemma 3 text model (GGUF) that also answers /api/generate, /api/chat and /v1/chat/completions.")
+    @Option(name: .long, help: "A Gemma 3 text model (GGUF) that also answers /api/generate, /api/chat and /v1/chat/completions (and /api/ask); or a chat server's URL (…/v1 or …/api) that answers /api/ask only.")
     var generator: String?
+
+    @Option(name: .customLong("generator-model"), help: "With a generator URL: the model name to ask that server for.")
+    var generatorModel = "gemma3"
+
+    @Option(name: .long, help: "The index to search (/api/search, /api/ask, /api/index, /ui/) (default: $GEMMA_EMBED_INDEX, else ~/.local/share/gemma-embed/index.sqlite, when it exists).")
+    var index: String?
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Folders to keep indexed while serving: changes are applied as they are saved (the index is made if need be).")
+    var watch: [String] = []
+
+    @Option(name: .customLong("rescan-seconds"), help: "With --watch: how often to rescan where file notifications are not available.")
+    var rescanSeconds = 30.0
 
     @Option(name: .customLong("generator-name"), help: "The name the generator is listed and answered under.")
     var generatorName = "gemma3"
@@ -67,6 +81,10 @@ struct ServeCommand: AsyncParsableCommand {
         guard documentBatchTokens >= 16 else { throw ValidationError("--document-batch-tokens must be at least 16") }
         guard context >= 16 else { throw ValidationError("--context must be at least 16") }
         guard !generatorName.isEmpty, generatorName != modelName else { throw ValidationError("--generator-name must differ from --model-name") }
+        guard rescanSeconds >= 0.5 else { throw ValidationError("--rescan-seconds must be at least 0.5") }
+        for path in watch where !FileManager.default.fileExists(atPath: path) {
+            throw ValidationError("--watch \(path): no such file or folder")
+        }
     }
 
     func run() async throws {
@@ -76,17 +94,33 @@ struct ServeCommand: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
-        let model = try modelOptions.load()
-        let textGenerator = try generator.map { try TextGenerator(path: $0, contextLength: context) }
-        let key = apiKey ?? ProcessInfo.processInfo.environment["GEMMA_EMBED_API_KEY"]
-        let server = GemmaServer(model: model, configuration: .init(
-            host: host, port: port, apiKey: key, modelName: modelName,
-            batching: .init(maxQueuedInputs: maxQueue, batchTokens: batchTokens, documentBatchTokens: documentBatchTokens)), generator: textGenerator, generatorName: generatorName)
         var logger = Logger(label: "gemma-embed.serve")
         logger.logLevel = level
+        let served = try ServedIndex.open(explicitPath: index, defaultPath: IndexOptionGroup().path, watch: watch, modelOptions: modelOptions, logger: logger)
+        let model = try served.model ?? modelOptions.load()
+        let isURL = generator.map { $0.lowercased().hasPrefix("http://") || $0.lowercased().hasPrefix("https://") } ?? false
+        let textGenerator = try generator.flatMap { isURL ? nil : try TextGenerator(path: $0, contextLength: context) }
+        let chatServer = try generator.flatMap { url -> (any AnswerGenerator)? in
+            guard isURL else { return nil }
+            return try ChatServerGenerator(url: url, model: generatorModel, apiKey: ProcessInfo.processInfo.environment["GEMMA_GENERATOR_API_KEY"],
+                                           contextLength: context, tokenizer: model.tokenizer)
+        }
+        let key = apiKey ?? ProcessInfo.processInfo.environment["GEMMA_EMBED_API_KEY"]
+        let indexConfiguration = IndexConfiguration(source: served.source, watch: watch,
+                                                    watcher: .init(rescanInterval: .milliseconds(Int(rescanSeconds * 1000))),
+                                                    answerGenerator: chatServer)
+        let server = GemmaServer(model: model, configuration: .init(
+            host: host, port: port, apiKey: key, modelName: modelName,
+            batching: .init(maxQueuedInputs: maxQueue, batchTokens: batchTokens, documentBatchTokens: documentBatchTokens)),
+            generator: textGenerator, generatorName: generatorName, index: indexConfiguration)
         logger.info("serving \(model.sourcePath) (\(model.quantization.rawValue)) as '\(modelName)' on http://\(host):\(port)\(key == nil ? "" : " (API key required)")")
         if let textGenerator {
             logger.info("generating with \(textGenerator.path) as '\(generatorName)' (context \(context))")
+        } else if let generator, isURL {
+            logger.info("answering /api/ask with the chat server at \(generator)")
+        }
+        if case .index(let index) = served.source {
+            logger.info("searching \(index.path)\(watch.isEmpty ? "" : ", keeping it current with " + watch.joined(separator: ", ")); web page at http://\(host):\(port)/ui/")
         }
         try await server.run(logger: logger)
     }

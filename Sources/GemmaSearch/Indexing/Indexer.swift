@@ -9,6 +9,8 @@ struct Indexer {
     let store: any IndexStore
     let metadata: IndexMetadata
     let options: IndexOptions
+    /// Embeds each batch (the model itself, or a server's batching queue).
+    let embed: DocumentEmbedder
 
     /// What the reading thread hands to the embedding loop.
     private enum Work: Sendable {
@@ -162,7 +164,7 @@ struct Indexer {
         }
         guard !slots.isEmpty else { return (0, 0) }
         let dimensions = metadata.embeddingDimensions(for: model)
-        let results = model.embed(slots.map { EmbeddingRequest(tokens: pending[$0.file].tokens[$0.chunk], dimensions: dimensions) })
+        let results = embed(slots.map { EmbeddingRequest(tokens: pending[$0.file].tokens[$0.chunk], dimensions: dimensions) })
         var embeddedTokens = 0
         for (slot, result) in zip(slots, results) {
             switch result {

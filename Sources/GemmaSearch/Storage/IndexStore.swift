@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where an index keeps what it knows: the settings it was built with, the files it has seen,
 /// their chunks with text and vectors. ``SemanticIndex`` reads and writes only through this; a
 /// store is one folder under `Storage/` (`SQLite/`: one file, the dense search's first stage in
@@ -24,6 +26,8 @@ protocol IndexStore: Sendable {
 
     /// Every file the index knows, by path.
     func files() throws(SearchError) -> [String: StoredFile]
+    /// The file the index knows at exactly `path`, if any.
+    func file(at path: String) throws(SearchError) -> StoredFile?
     /// Paths of indexed files equal to or below `prefix` (an absolute path; `/a/bc` is not below `/a/b`).
     func filePaths(under prefix: String) throws(SearchError) -> [String]
     /// Writes `files` in one transaction: each replaces what the index had for its path.
@@ -70,4 +74,6 @@ struct IndexCounts: Sendable, Hashable {
     var chunks: Int
     var tokens: Int
     var bytesOnDisk: Int64
+    /// When files were last written or removed (nil: never, or by a version that did not record it).
+    var lastChange: Date?
 }

@@ -8,6 +8,8 @@ public struct APIError: Error, Sendable {
     public enum Flavor: Sendable {
         case ollama
         case openAI
+        /// This server's own routes (search, ask, index, file): `{"error": "...", "param": "field"}`.
+        case gemma
     }
 
     public var status: HTTPResponse.Status
@@ -33,6 +35,8 @@ public struct APIError: Error, Sendable {
         switch flavor {
         case .ollama:
             object = ["error": message]
+        case .gemma:
+            object = param.map { ["error": message, "param": $0] } ?? ["error": message]
         case .openAI:
             let type = status == .unauthorized ? "authentication_error"
                 : status.code >= 500 ? (status == .serviceUnavailable ? "server_overloaded" : "server_error") : "invalid_request_error"

@@ -106,7 +106,9 @@ extension SQLiteIndexStore {
             let skipped = try Int.fetchOne(db, sql: "SELECT count(*) FROM files WHERE skipped IS NOT NULL") ?? 0
             let chunks = try Int.fetchOne(db, sql: "SELECT count(*) FROM chunks") ?? 0
             let tokens = try Int.fetchOne(db, sql: "SELECT coalesce(sum(token_count), 0) FROM chunks") ?? 0
-            return IndexCounts(files: files, skipped: skipped, chunks: chunks, tokens: tokens, bytesOnDisk: 0)
+            let updated = try Double.fetchOne(db, sql: "SELECT CAST(value AS REAL) FROM meta WHERE key = 'updated_at'")
+            return IndexCounts(files: files, skipped: skipped, chunks: chunks, tokens: tokens, bytesOnDisk: 0,
+                               lastChange: updated.map { Date(timeIntervalSince1970: $0) })
         }
         for suffix in ["", "-wal"] {
             if let attributes = try? FileManager.default.attributesOfItem(atPath: path + suffix),

@@ -142,8 +142,11 @@ final class SQLiteIndexStore: IndexStore {
         try read { db in try Int64.fetchOne(db, sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'") ?? 0 }
     }
 
+    /// Moves the generation on and records when the index last changed (`updated_at`, seconds since 1970).
     private static func bumpGeneration(_ db: Database) throws {
         try db.execute(sql: "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+        try db.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES ('updated_at', ?)",
+                       arguments: [String(Date().timeIntervalSince1970)])
     }
 
     // MARK: Files
@@ -157,6 +160,16 @@ final class SQLiteIndexStore: IndexStore {
                 files[file.path] = file
             }
             return files
+        }
+    }
+
+    /// The file the index knows at exactly `path` (left-out files included), if any.
+    func file(at path: String) throws(SearchError) -> StoredFile? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT id, path, size, modified, hash, chunk_count FROM files WHERE path = ? AND skipped IS NULL",
+                             arguments: [path]).map {
+                StoredFile(id: $0[0], path: $0[1], size: $0[2], modified: $0[3], hash: $0[4], chunkCount: $0[5])
+            }
         }
     }
 

@@ -1,0 +1,86 @@
+import EmbeddingGemma
+import Foundation
+import GemmaSearch
+
+extension EmbeddingBatcher {
+    /// An index update's embedder that goes through this queue: each update batch is cut into
+    /// jobs of at most ``Configuration/batchTokens`` tokens, so a query arriving meanwhile waits
+    /// for one of them at most. Blocks the calling (updating) thread until the batch is done;
+    /// a full queue is waited out, not failed.
+    func documentEmbedder() -> DocumentEmbedder {
+        { [self] requests in
+            var groups: [Range<Int>] = []
+            var start = 0, tokens = 0
+            for (position, request) in requests.enumerated() {
+                let weight = request.estimatedTokens
+                if position > start, tokens + weight > configuration.batchTokens {
+                    groups.append(start..<position)
+                    start = position
+                    tokens = 0
+                }
+                tokens += weight
+            }
+            if start < requests.count { groups.append(start..<requests.count) }
+            let results = ResultSlots(count: requests.count)
+            let done = DispatchSemaphore(value: 0)
+            Task {
+                await withTaskGroup(of: Void.self) { group in
+                    for range in groups {
+                        group.addTask { await self.embedWaiting(Array(requests[range]), into: results, at: range.lowerBound) }
+                    }
+                }
+                done.signal()
+            }
+            done.wait()
+            return results.values
+        }
+    }
+
+    /// Embeds `requests` (retrying while the queue is full); a failing job is retried request by
+    /// request, so one unreadable chunk fails alone.
+    private func embedWaiting(_ requests: [EmbeddingRequest], into results: ResultSlots, at offset: Int) async {
+        while true {
+            do {
+                let embeddings = try await embed(requests, schedulingTokens: requests.reduce(0) { $0 + $1.estimatedTokens })
+                for (position, embedding) in embeddings.enumerated() { results.set(offset + position, .success(embedding)) }
+                return
+            } catch BatcherError.queueFull {
+                try? await Task.sleep(for: .milliseconds(50))
+            } catch {
+                break
+            }
+        }
+        for (position, request) in requests.enumerated() {
+            let answer = model.embed([request])[0]
+            results.set(offset + position, answer)
+        }
+    }
+}
+
+extension EmbeddingRequest {
+    /// Tokens the request weighs in scheduling.
+    var estimatedTokens: Int {
+        switch input {
+        case .tokens(let tokens): return tokens.count
+        case .text(let text): return text.utf8.count / 3 + 10
+        }
+    }
+}
+
+/// One result per request, filled from several tasks.
+private final class ResultSlots: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [Result<Embedding, EmbeddingGemmaError>?]
+
+    init(count: Int) {
+        slots = Array(repeating: nil, count: count)
+    }
+
+    func set(_ index: Int, _ result: Result<Embedding, EmbeddingGemmaError>) {
+        lock.withLock { slots[index] = result }
+    }
+
+    var values: [Result<Embedding, EmbeddingGemmaError>] {
+        lock.withLock { slots.map { $0 ?? .failure(.invalidInput("not embedded")) } }
+    }
+}
