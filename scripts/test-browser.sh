@@ -2,7 +2,7 @@
 # The web page (/ui/) in a real browser: Debian's chromium driven by Playwright (pytest) against
 # `gemma-embed serve` on an index of ../shared/search-eval/docs with the Gemma 3 270M generator,
 # plus a second server started with an API key. Screenshots go to .build/ui-search.png,
-# .build/ui-ask.png and .build/ui-phone.png.
+# .build/ui-preview.png, .build/ui-ask.png and .build/ui-phone.png.
 #
 # Playwright's own browser download is never used (it cannot work offline): the tests launch the
 # system chromium (CHROMIUM, default /usr/bin/chromium).
@@ -87,4 +87,4 @@ if [ "$status" -ne 0 ]; then
     echo "browser tests failed; server logs: .build/serve-browser.log, .build/serve-browser-key.log" >&2
     exit "$status"
 fi
-echo "screenshots: .build/ui-search.png .build/ui-ask.png .build/ui-phone.png"
+echo "screenshots: .build/ui-search.png .build/ui-preview.png .build/ui-ask.png .build/ui-phone.png"

@@ -105,6 +105,7 @@ def test_search_first_hit_marks_and_preview(page):
     assert int(hit_line.get_attribute("data-line")) == line
     file_lines = (DOCS / QUERY["relevant"]).read_text().split("\n")
     assert hit_line.locator(".line-text").inner_text() == file_lines[line - 1]
+    page.screenshot(path=str(SHOTS / "ui-preview.png"))
     page.keyboard.press("Escape")
     expect(preview).to_be_hidden()
     expect(first).to_be_focused()

@@ -71,13 +71,14 @@ extension WebAssets {
     mark { background: var(--mark); color: var(--mark-fg); border-radius: .15rem; padding: 0 .05rem; }
     .answer { background: var(--card); border: 1px solid var(--line); border-radius: .6rem; padding: .8rem 1rem; margin: .5rem 0 1rem; }
     .question { font-weight: 600; margin: 0 0 .5rem; }
+    .answer-text { border-top: 1px solid var(--line); padding-top: .6rem; }
     .answer-text { white-space: pre-wrap; min-height: 1.5em; }
     .answer-text[data-state="streaming"]::after { content: "▍"; animation: blink 1s steps(2) infinite; color: var(--muted); }
     @keyframes blink { 50% { opacity: 0; } }
     @media (prefers-reduced-motion: reduce) { .answer-text[data-state="streaming"]::after { animation: none; } }
     .cite { padding: 0 .05rem; border: 0; background: none; color: var(--accent); text-decoration: underline; cursor: pointer; font-size: .9em; }
-    .sources-heading { font-size: .9rem; margin: .8rem 0 .3rem; color: var(--muted); }
-    .sources { counter-reset: none; margin-bottom: 0; }
+    .sources-heading { font-size: .9rem; margin: .3rem 0 .3rem; color: var(--muted); }
+    .sources { margin-bottom: .8rem; }
     .sources li { margin: .25rem 0; }
     .source { display: flex; width: 100%; gap: .5rem; text-align: left; background: none; color: var(--fg); border: 1px solid var(--line); border-radius: .5rem; padding: .35rem .6rem; }
     .source-n { font-weight: 700; color: var(--accent); white-space: nowrap; }

@@ -48,9 +48,9 @@ extension WebAssets {
       <section id="answer" class="answer" data-testid="answer-section" aria-label="Answer" hidden>
         <h2 class="visually-hidden">Answer</h2>
         <p id="answer-question" class="question" data-testid="answer-question"></p>
-        <div id="answer-text" class="answer-text" data-testid="answer" data-state="idle" aria-live="polite" aria-busy="false"></div>
         <h3 id="sources-heading" class="sources-heading" hidden>Sources</h3>
         <ol id="sources" class="sources" data-testid="sources" aria-labelledby="sources-heading"></ol>
+        <div id="answer-text" class="answer-text" data-testid="answer" data-state="idle" aria-live="polite" aria-busy="false"></div>
       </section>
       <p id="summary" class="summary" data-testid="summary" aria-live="polite"></p>
       <ol id="results" class="results" data-testid="results" aria-label="Search results" tabindex="-1"></ol>
