@@ -50,6 +50,7 @@ let package = Package(
             name: "GemmaSearch",
             dependencies: [
                 "EmbeddingGemma",
+                "CEmbeddingGemmaKernels",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
@@ -113,7 +114,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GemmaSearchTests",
-            dependencies: ["GemmaSearch", "EmbeddingGemma", "EmbeddingGemmaTestSupport"]
+            dependencies: ["GemmaSearch", "EmbeddingGemma", "EmbeddingGemmaTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "GemmaAnsweringTests",

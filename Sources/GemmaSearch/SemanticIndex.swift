@@ -74,7 +74,10 @@ public final class SemanticIndex: Sendable {
     /// - Throws: ``SearchError/indexNotFound(path:)`` when there is no index, and the errors of
     ///   ``init(path:model:options:rebuild:create:)``.
     public static func open(path: String, model: EmbeddingModel? = nil) throws(SearchError) -> SemanticIndex {
-        try SemanticIndex(path: path, model: model.map { IndexModel.given($0) } ?? .recorded, create: false)
+        let store = try SQLiteIndexStore(path: FileWalker.absolute(path), create: false)
+        // The first stage is read while the model loads (a search from a cold start waits for both).
+        if let stored = try store.metadata() { store.cache.prefetch(store, dimensions: stored.dimensions) }
+        return try SemanticIndex(store: store, model: model.map { IndexModel.given($0) } ?? .recorded, options: IndexOptions(), rebuild: false, create: false)
     }
 
     /// Opens the index kept in `store`.

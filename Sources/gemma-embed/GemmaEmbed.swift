@@ -10,7 +10,7 @@ struct GemmaEmbed: AsyncParsableCommand {
         The model is read from --model (a sentence-transformers folder or a gemma-embedding GGUF file), \
         else $EMBEDDINGGEMMA_MODEL, else ~/.cache/embeddinggemma/embeddinggemma-300m (filled by scripts/fetch-model.sh).
         """,
-        subcommands: [EmbedCommand.self, SimilarityCommand.self, TokenizeCommand.self, IndexCommand.self, SearchCommand.self, ServeCommand.self, GenerateCommand.self, AskCommand.self,
+        subcommands: [EmbedCommand.self, SimilarityCommand.self, TokenizeCommand.self, IndexCommand.self, SearchCommand.self, ServeCommand.self, GenerateCommand.self, AskCommand.self, BenchSearchCommand.self,
                       VerifyCommand.self, BenchCommand.self, QuantizeCommand.self]
     )
 }

@@ -10,7 +10,11 @@ struct IndexOptionGroup: ParsableArguments {
 
     /// The index file to use.
     var path: String {
-        if let index { return index }
+        index ?? Self.defaultPath
+    }
+
+    /// $GEMMA_EMBED_INDEX, else the index under $XDG_DATA_HOME (or ~/.local/share).
+    static var defaultPath: String {
         let environment = ProcessInfo.processInfo.environment
         if let fromEnvironment = environment["GEMMA_EMBED_INDEX"], !fromEnvironment.isEmpty { return fromEnvironment }
         let data = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }

@@ -96,7 +96,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "gemma-embed.serve")
         logger.logLevel = level
-        let served = try ServedIndex.open(explicitPath: index, defaultPath: IndexOptionGroup().path, watch: watch, modelOptions: modelOptions, logger: logger)
+        let served = try ServedIndex.open(explicitPath: index, defaultPath: IndexOptionGroup.defaultPath, watch: watch, modelOptions: modelOptions, logger: logger)
         let model = try served.model ?? modelOptions.load()
         let isURL = generator.map { $0.lowercased().hasPrefix("http://") || $0.lowercased().hasPrefix("https://") } ?? false
         let textGenerator = try generator.flatMap { isURL ? nil : try TextGenerator(path: $0, contextLength: context) }

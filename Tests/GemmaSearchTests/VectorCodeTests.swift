@@ -13,18 +13,17 @@ struct VectorCodeTests {
         return v
     }
 
-    @Test("signs and int8 codes round-trip through their stored bytes; codes approximate the values within half a step")
+    @Test("sign codes round-trip through their stored bytes; a wrong size is refused")
     func roundTrip() throws {
         var seed: UInt64 = 1
         let v = Self.randomUnit(768, seed: &seed)
         let code = VectorCode(v)
-        let back = try #require(VectorCode(signBytes: code.signBytes, codeBytes: code.codeBytes, scale: code.scale, dimensions: 768))
+        let back = try #require(VectorCode(signBytes: code.signBytes, dimensions: 768))
         #expect(back == code)
         for i in 0..<768 {
-            #expect(abs(Float(code.codes[i]) * code.scale - v[i]) <= code.scale / 2 + 1e-7)
             #expect(((code.signs[i / 64] >> UInt64(i % 64)) & 1 == 1) == (v[i] >= 0))
         }
-        #expect(VectorCode(signBytes: code.signBytes, codeBytes: code.codeBytes.dropLast(), scale: 1, dimensions: 768) == nil)
+        #expect(VectorCode(signBytes: code.signBytes.dropLast(), dimensions: 768) == nil)
     }
 
     @Test("the top-k heap keeps exactly the rows of the k highest scores")
@@ -38,51 +37,58 @@ struct VectorCodeTests {
         #expect(all.rows.sorted() == Array(0..<8))
     }
 
-    @Test("the sign table scores a row as the sum of ±query over its dimensions")
-    func signTable() {
+    @Test("the bit-plane kernel ranks rows as Σ q·sign(d) with the query quantized to 6 bits", arguments: [130, 768])
+    func signScores(dimensions: Int) {
         var seed: UInt64 = 9
-        let query = Self.randomUnit(130, seed: &seed)
-        let document = Self.randomUnit(130, seed: &seed)
-        var matrix = VectorMatrix(dimensions: 130)
-        matrix.append(chunkId: 1, code: VectorCode(document))
-        let table = VectorMatrix.signTable(query, words: matrix.words)
-        let code = VectorCode(document)
-        var viaTable: Float = 0
-        for w in 0..<matrix.words {
-            for k in 0..<8 { viaTable += table[(w * 8 + k) * 256 + Int((code.signs[w] >> UInt64(8 * k)) & 0xFF)] }
+        let query = Self.randomUnit(dimensions, seed: &seed)
+        var matrix = VectorMatrix(dimensions: dimensions)
+        var documents: [[Float]] = []
+        for id in 0..<50 {
+            documents.append(Self.randomUnit(dimensions, seed: &seed))
+            matrix.append(chunkId: Int64(id), signs: VectorCode.signWords(documents[id]))
         }
-        let direct = zip(query, document).reduce(Float(0)) { $0 + ($1.1 >= 0 ? $1.0 : -$1.0) }
-        #expect(abs(viaTable - direct) < 1e-4)
+        let scores = matrix.signScores(query)
+        // The kernel's integer score is Σ (u − c)·sign(d) plus a constant of the query, u the
+        // quantized query and c its midpoint: compare differences between rows with that sum.
+        let largest = query.map(abs).max() ?? 1
+        let levels = Float((1 << VectorMatrix.queryBits) - 1)
+        let quantized = query.map { ((($0 / largest) + 1) / 2 * levels).rounded() - levels / 2 }
+        let direct = documents.map { document in zip(quantized, document).reduce(Float(0)) { $0 + ($1.1 >= 0 ? $1.0 : -$1.0) } }
+        for row in documents.indices {
+            #expect(abs(Float(scores[row] - scores[0]) - (direct[row] - direct[0])) < 1e-3, "row \(row)")
+        }
+        let exact = documents.map { zip(query, $0).reduce(Float(0)) { $0 + ($1.1 >= 0 ? $1.0 : -$1.0) } }
+        let best = exact.indices.max { exact[$0] < exact[$1] } ?? 0
+        #expect(scores.indices.max { scores[$0] < scores[$1] } == best)
     }
 
-    @Test("two-stage search finds the exact nearest neighbours of near-duplicate queries among 2000 random vectors")
-    func nearest() {
+    @Test("the first stage keeps the exact nearest neighbours of near-duplicate queries among 2000 random vectors")
+    func candidates() {
         var seed: UInt64 = 42
         var matrix = VectorMatrix(dimensions: 256)
         var vectors: [[Float]] = []
         for id in 0..<2000 {
             let v = Self.randomUnit(256, seed: &seed)
             vectors.append(v)
-            matrix.append(chunkId: Int64(id + 10), code: VectorCode(v))
+            matrix.append(chunkId: Int64(id + 10), signs: VectorCode.signWords(v))
         }
         for target in [0, 777, 1999] {
-            // A query close to one stored vector: that vector must come first, by a margin.
+            // A query close to one stored vector: it must be among the candidates.
             let noise = Self.randomUnit(256, seed: &seed)
             var query = zip(vectors[target], noise).map { $0 * 0.9 + $1 * 0.3 }
             let norm = query.reduce(0) { $0 + $1 * $1 }.squareRoot()
             query = query.map { $0 / norm }
-            let hits = matrix.nearest(query, limit: 5, candidates: 100)
-            #expect(hits.count == 5)
-            #expect(hits.first?.row == target)
-            let exact = zip(vectors[target], query).reduce(Float(0)) { $0 + $1.0 * $1.1 }
-            #expect(abs((hits.first?.score ?? 0) - exact) < 0.01)
-            #expect(zip(hits, hits.dropFirst()).allSatisfy { $0.score >= $1.score })
+            let rows = matrix.candidates(query, count: 20)
+            #expect(rows.count == 20)
+            #expect(rows.contains(target))
         }
         // Rows outside the allowed mask never come back.
         var mask = [Bool](repeating: false, count: 2000)
         mask[5] = true
         mask[6] = true
-        let limited = matrix.nearest(vectors[0], limit: 5, candidates: 100, allowed: mask)
-        #expect(Set(limited.map(\.row)) == [5, 6])
+        #expect(Set(matrix.candidates(vectors[0], count: 5, allowed: mask)) == [5, 6])
+        var many = [Bool](repeating: true, count: 2000)
+        many[0] = false
+        #expect(!matrix.candidates(vectors[0], count: 100, allowed: many).contains(0))
     }
 }

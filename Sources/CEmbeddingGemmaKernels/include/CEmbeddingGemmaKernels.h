@@ -226,4 +226,10 @@ void *eg_pages_allocate(size_t bytes);
 /// Returns memory from eg_pages_allocate (`bytes` as allocated) to the operating system.
 void eg_pages_free(void *pages, size_t bytes);
 
+/// The search index's first stage: scores `rows` 1-bit codes (`words` 64-bit words each, bit i set
+/// when dimension i is ≥ 0) against a query given as `bits` bit planes of its values quantized to
+/// 0 … 2^bits − 1 (`planes[b * words + w]`). `scores[r]` ranks rows as Σ qᵢ·sign(dᵢ) does (a
+/// larger score, a closer row); popcount instructions where the processor has them.
+void eg_sign_scores(const uint64_t *signs, long rows, int words, const uint64_t *planes, int bits, int32_t *scores);
+
 #endif

@@ -1,3 +1,4 @@
+import EmbeddingGemma
 import Foundation
 import GRDB
 
@@ -15,35 +16,40 @@ extension SQLiteIndexStore {
             let ids = try fileIds(under: prefix)
             allowed = snapshot.fileIds.map { ids.contains($0) }
         }
-        // Sign bits pick `candidates` rows, int8 codes re-score them. Rows are in chunk id order.
-        let nearest = snapshot.matrix.nearest(query, limit: limit, candidates: candidates, allowed: allowed).map {
-            (id: snapshot.matrix.chunkIds[$0.row], score: $0.score)
+        // Sign bits pick the candidates; their float32 vectors score them exactly.
+        let rows = snapshot.matrix.candidates(query, count: max(candidates, limit), allowed: allowed)
+        let candidateIds = rows.map { snapshot.matrix.chunkIds[$0] }
+        let extraIds = extra.filter { id in snapshot.rowByChunk[id].map { allowed?[$0] ?? true } ?? false }
+        let vectors = try vectors(Array(Set(candidateIds + extraIds)))
+        func cosine(_ id: Int64) -> Float? {
+            guard let vector = vectors[id], vector.count == query.count else { return nil }
+            return VectorMath.cosine(vector, query)
         }
+        var nearest = candidateIds.compactMap { id in cosine(id).map { (id: id, score: $0) } }
+        nearest.sort { $0.score != $1.score ? $0.score > $1.score : $0.id < $1.id }
         var scored: [Int64: Float] = [:]
-        query.withUnsafeBufferPointer { q in
-            for id in extra {
-                guard let row = snapshot.rowByChunk[id], allowed?[row] ?? true else { continue }
-                scored[id] = snapshot.matrix.score(q, row: row)
-            }
-        }
-        return DenseCandidates(nearest: nearest, scored: scored, chunkCount: snapshot.matrix.count)
+        for id in extraIds { scored[id] = cosine(id) }
+        return DenseCandidates(nearest: Array(nearest.prefix(limit)), scored: scored, chunkCount: snapshot.matrix.count)
     }
 
     // MARK: Vectors and text
 
-    /// Every chunk's compressed vector, in chunk id order, with the generation it was read at.
+    /// Every chunk's sign code, in chunk id order, with the generation it was read at.
     func loadVectors(dimensions: Int) throws(SearchError) -> (VectorMatrix, fileIds: [Int64], generation: Int64) {
         try read { db in
             var matrix = VectorMatrix(dimensions: dimensions)
             var fileIds: [Int64] = []
             let generation = try Int64.fetchOne(db, sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'") ?? 0
-            let rows = try Row.fetchCursor(db, sql: "SELECT id, file_id, scale, signs, codes FROM chunks ORDER BY id")
+            let rows = try Row.fetchCursor(db, sql: "SELECT id, file_id, signs FROM chunk_signs ORDER BY id")
+            let bytes = matrix.words * 8
             while let row = try rows.next() {
-                let scale: Double = row[2]
-                guard let code = VectorCode(signBytes: row[3], codeBytes: row[4], scale: Float(scale), dimensions: dimensions) else {
-                    throw SearchError.indexCorrupt(path: path, reason: "a stored vector does not have \(dimensions) dimensions")
+                // The blob read in place (no copy per row): this loop is a cold search's largest cost.
+                let fits = try row.withUnsafeData(atIndex: 2) { data -> Bool in
+                    guard let data, data.count == bytes else { return false }
+                    matrix.appendSigns(chunkId: row[0], littleEndianBytes: data)
+                    return true
                 }
-                matrix.append(chunkId: row[0], code: code)
+                guard fits else { throw SearchError.indexCorrupt(path: path, reason: "a stored vector does not have \(dimensions) dimensions") }
                 fileIds.append(row[1])
             }
             return (matrix, fileIds, generation)
@@ -104,8 +110,8 @@ extension SQLiteIndexStore {
         var counts = try read { db in
             let files = try Int.fetchOne(db, sql: "SELECT count(*) FROM files WHERE skipped IS NULL") ?? 0
             let skipped = try Int.fetchOne(db, sql: "SELECT count(*) FROM files WHERE skipped IS NOT NULL") ?? 0
-            let chunks = try Int.fetchOne(db, sql: "SELECT count(*) FROM chunks") ?? 0
-            let tokens = try Int.fetchOne(db, sql: "SELECT coalesce(sum(token_count), 0) FROM chunks") ?? 0
+            let chunks = try Int.fetchOne(db, sql: "SELECT count(*) FROM chunk_signs") ?? 0
+            let tokens = try Int.fetchOne(db, sql: "SELECT coalesce(sum(tokens), 0) FROM chunk_signs") ?? 0
             let updated = try Double.fetchOne(db, sql: "SELECT CAST(value AS REAL) FROM meta WHERE key = 'updated_at'")
             return IndexCounts(files: files, skipped: skipped, chunks: chunks, tokens: tokens, bytesOnDisk: 0,
                                lastChange: updated.map { Date(timeIntervalSince1970: $0) })

@@ -8,11 +8,13 @@ import GRDB
 ///
 /// Tables: `meta` (what the index was built with, and a generation counter bumped by every
 /// write), `files` (path, size, modification time, SHA-256, chunk count, or why it was left
-/// out), `chunks` (line range, title, token count, sign bits, int8 codes and scale, the float32
-/// vector for the exact final ordering) and the FTS5 table `chunk_text` (the chunk's text; rowid = chunk id).
+/// out), `chunks` (line range, title, token count, the float32 vector), `chunk_signs` (each
+/// chunk's 1-bit code, 96 bytes at 768 dimensions) and the FTS5 table `chunk_text` (the chunk's
+/// text; rowid = chunk id).
 ///
-/// Dense search's first stage runs in memory: every chunk's sign bits and int8 codes, read once
-/// into a ``VectorMatrix`` (``VectorCache``) and read again when another write has happened.
+/// Dense search's first stage runs in memory: every chunk's sign bits, read once into a
+/// ``VectorMatrix`` (``VectorCache``) and read again when another write has happened; its
+/// candidates are then scored exactly with their float32 vectors.
 final class SQLiteIndexStore: IndexStore {
     /// The file's absolute path.
     let path: String
@@ -83,6 +85,18 @@ final class SQLiteIndexStore: IndexStore {
                 INSERT INTO meta(key, value) VALUES ('generation', '0');
                 """)
         }
+        // The sign codes of the first stage in a narrow table of their own (with the token count,
+        // for statistics): loading them reads about 120 bytes a chunk instead of every chunk's
+        // whole row (4 kB with its vector).
+        // Chunk rows no longer keep int8 codes (the candidates are scored with their vectors).
+        migrator.registerMigration("v2-sign-table") { db in
+            try db.execute(sql: """
+                CREATE TABLE chunk_signs (id INTEGER PRIMARY KEY, file_id INTEGER NOT NULL, tokens INTEGER NOT NULL, signs BLOB NOT NULL);
+                INSERT INTO chunk_signs(id, file_id, tokens, signs) SELECT id, file_id, token_count, signs FROM chunks;
+                UPDATE chunks SET signs = X'', codes = X'', scale = 0;
+                UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation';
+                """)
+        }
         return migrator
     }
 
@@ -122,7 +136,7 @@ final class SQLiteIndexStore: IndexStore {
     /// Empties the index and records `metadata` (a new or rebuilt index).
     func reset(_ metadata: IndexMetadata) throws(SearchError) {
         try write { db in
-            try db.execute(sql: "DELETE FROM chunk_text; DELETE FROM chunks; DELETE FROM files;")
+            try db.execute(sql: "DELETE FROM chunk_text; DELETE FROM chunk_signs; DELETE FROM chunks; DELETE FROM files;")
             for (key, value) in metadata.pairs {
                 try db.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", arguments: [key, value])
             }
@@ -176,25 +190,34 @@ final class SQLiteIndexStore: IndexStore {
     /// Writes `files` in one transaction: each replaces what the index had for its path.
     func commit(_ files: [IndexedFile]) throws(SearchError) {
         guard !files.isEmpty else { return }
-        try write { db in
-            for file in files {
-                try Self.delete(path: file.path, db)
-                try db.execute(sql: "INSERT INTO files(path, size, modified, hash, chunk_count, skipped) VALUES (?, ?, ?, ?, ?, ?)",
-                               arguments: [file.path, file.size, file.modified, file.hash, file.chunks.count, file.skipped])
-                let fileId = db.lastInsertedRowID
-                for (ordinal, embedded) in file.chunks.enumerated() {
-                    let code = VectorCode(embedded.vector)
-                    let chunk = embedded.chunk
-                    try db.execute(sql: """
-                        INSERT INTO chunks(file_id, ordinal, start_line, end_line, title, token_count, text_hash, scale, signs, codes, vector)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """, arguments: [fileId, ordinal, chunk.startLine, chunk.endLine, chunk.title, chunk.tokenCount,
-                                         TextHash.of(chunk.text), Double(code.scale), code.signBytes, code.codeBytes,
-                                         Self.floatBytes(embedded.vector)])
-                    try db.execute(sql: "INSERT INTO chunk_text(rowid, text) VALUES (?, ?)", arguments: [db.lastInsertedRowID, chunk.text])
+        try cache.write { () throws(SearchError) in
+            let delta = try write { db in
+                var delta = VectorCache.Delta(from: try Self.currentGeneration(db), to: 0)
+                for file in files {
+                    delta.removed += try Self.delete(path: file.path, db) ?? []
+                    try db.execute(sql: "INSERT INTO files(path, size, modified, hash, chunk_count, skipped) VALUES (?, ?, ?, ?, ?, ?)",
+                                   arguments: [file.path, file.size, file.modified, file.hash, file.chunks.count, file.skipped])
+                    let fileId = db.lastInsertedRowID
+                    for (ordinal, embedded) in file.chunks.enumerated() {
+                        let chunk = embedded.chunk
+                        try db.execute(sql: """
+                            INSERT INTO chunks(file_id, ordinal, start_line, end_line, title, token_count, text_hash, scale, signs, codes, vector)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, 0, X'', X'', ?)
+                            """, arguments: [fileId, ordinal, chunk.startLine, chunk.endLine, chunk.title, chunk.tokenCount,
+                                             TextHash.of(chunk.text), Self.floatBytes(embedded.vector)])
+                        let chunkId = db.lastInsertedRowID
+                        let code = VectorCode(embedded.vector)
+                        try db.execute(sql: "INSERT INTO chunk_signs(id, file_id, tokens, signs) VALUES (?, ?, ?, ?)",
+                                       arguments: [chunkId, fileId, chunk.tokenCount, code.signBytes])
+                        try db.execute(sql: "INSERT INTO chunk_text(rowid, text) VALUES (?, ?)", arguments: [chunkId, chunk.text])
+                        delta.added.append((chunkId, fileId, code.signs))
+                    }
                 }
+                try Self.bumpGeneration(db)
+                delta.to = delta.from + 1
+                return delta
             }
-            try Self.bumpGeneration(db)
+            return ((), delta)
         }
     }
 
@@ -212,21 +235,35 @@ final class SQLiteIndexStore: IndexStore {
     @discardableResult
     func remove(paths: [String]) throws(SearchError) -> Int {
         guard !paths.isEmpty else { return 0 }
-        return try write { db in
-            var removed = 0
-            for path in paths { removed += try Self.delete(path: path, db) }
-            try Self.bumpGeneration(db)
-            return removed
+        return try cache.write { () throws(SearchError) in
+            try write { db in
+                var delta = VectorCache.Delta(from: try Self.currentGeneration(db), to: 0)
+                var removed = 0
+                for path in paths {
+                    guard let ids = try Self.delete(path: path, db) else { continue }
+                    removed += 1
+                    delta.removed += ids
+                }
+                try Self.bumpGeneration(db)
+                delta.to = delta.from + 1
+                return (removed, delta)
+            }
         }
     }
 
-    @discardableResult
-    private static func delete(path: String, _ db: Database) throws -> Int {
-        guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM files WHERE path = ?", arguments: [path]) else { return 0 }
+    /// Deletes the file at `path` and its chunks; returns the ids of its chunks (nil: no such file).
+    private static func delete(path: String, _ db: Database) throws -> [Int64]? {
+        guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM files WHERE path = ?", arguments: [path]) else { return nil }
+        let chunkIds = try Int64.fetchAll(db, sql: "SELECT id FROM chunks WHERE file_id = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM chunk_text WHERE rowid IN (SELECT id FROM chunks WHERE file_id = ?)", arguments: [id])
+        try db.execute(sql: "DELETE FROM chunk_signs WHERE id IN (SELECT id FROM chunks WHERE file_id = ?)", arguments: [id])
         try db.execute(sql: "DELETE FROM chunks WHERE file_id = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM files WHERE id = ?", arguments: [id])
-        return 1
+        return chunkIds
+    }
+
+    private static func currentGeneration(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'") ?? 0
     }
 
     /// Paths of indexed files equal to or below `prefix` (an absolute path).

@@ -1,5 +1,11 @@
-/// Every chunk's compressed vector in contiguous arrays, loaded once from the index and kept
-/// for searches: sign words for the first stage, int8 codes and scales for the second.
+import CEmbeddingGemmaKernels
+import Foundation
+
+/// Every chunk's 1-bit code (the signs of its vector) in one contiguous array, loaded once from
+/// the index and kept for searches: the first stage of dense search picks the rows whose signs
+/// agree best with the query (`Σ qᵢ · sign(dᵢ)`, the query kept at ``queryBits`` bits per
+/// dimension), and the store scores those exactly with their float32 vectors. 768 dimensions take
+/// 96 bytes a chunk in memory.
 struct VectorMatrix: Sendable {
     /// Width of the vectors.
     let dimensions: Int
@@ -9,10 +15,11 @@ struct VectorMatrix: Sendable {
     private(set) var chunkIds: [Int64] = []
     /// Sign words, `words` per row.
     private(set) var signs: [UInt64] = []
-    /// Codes, `dimensions` per row.
-    private(set) var codes: [Int8] = []
-    /// Scales, one per row.
-    private(set) var scales: [Float] = []
+
+    /// Bits per dimension the query keeps in the first stage (its bit planes).
+    static let queryBits = 6
+    /// Rows from which the scan runs on every core.
+    static let parallelRows = 32_768
 
     init(dimensions: Int) {
         self.dimensions = dimensions
@@ -22,79 +29,78 @@ struct VectorMatrix: Sendable {
     /// Number of vectors.
     var count: Int { chunkIds.count }
 
-    /// Appends one chunk's vector.
-    mutating func append(chunkId: Int64, code: VectorCode) {
+    /// Appends one chunk's sign words (``VectorCode/signWords(_:)``).
+    mutating func append(chunkId: Int64, signs rowSigns: [UInt64]) {
         chunkIds.append(chunkId)
-        signs.append(contentsOf: code.signs)
-        codes.append(contentsOf: code.codes)
-        scales.append(code.scale)
+        signs.append(contentsOf: rowSigns)
     }
 
-    /// The approximate cosine of `query` (a unit vector of ``dimensions`` values) with row `row`.
-    func score(_ query: UnsafeBufferPointer<Float>, row: Int) -> Float {
-        codes.withUnsafeBufferPointer { all in
-            let base = row * dimensions
-            var sum: Float = 0
-            for i in 0..<dimensions { sum += query[i] * Float(all[base + i]) }
-            return sum * scales[row]
+    /// Appends one chunk's sign words from their stored form (``VectorCode/signBytes``).
+    mutating func appendSigns(chunkId: Int64, littleEndianBytes data: Data) {
+        chunkIds.append(chunkId)
+        data.withUnsafeBytes { raw in
+            for w in 0..<words {
+                signs.append(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: w * 8, as: UInt64.self)))
+            }
         }
     }
 
-    /// The `limit` rows nearest to `query`: the `candidates` rows whose sign bits agree best
-    /// with the query (`Σ qᵢ · sign(dᵢ)`: the query stays float32, only the documents are 1-bit,
-    /// which ranks far closer to cosine than the Hamming distance of two sign codes), re-scored
-    /// with the int8 codes, best first.
+    /// The `candidates` rows whose sign bits agree best with `query` (a unit vector of
+    /// ``dimensions`` values), in no particular order; all eligible rows when there are no more.
     /// - Parameter allowed: when given, only rows whose entry is true are considered.
-    func nearest(_ query: [Float], limit: Int, candidates: Int, allowed: [Bool]? = nil) -> [(row: Int, score: Float)] {
-        guard count > 0, limit > 0, query.count == dimensions else { return [] }
+    func candidates(_ query: [Float], count wanted: Int, allowed: [Bool]? = nil) -> [Int] {
+        guard count > 0, wanted > 0, query.count == dimensions else { return [] }
         let eligible = allowed.map { $0.reduce(0) { $0 + ($1 ? 1 : 0) } } ?? count
-        let pool = min(eligible, max(candidates, limit))
-        var chosen: [Int]
-        if pool == eligible {
-            chosen = allowed.map { mask in mask.indices.filter { mask[$0] } } ?? Array(0..<count)
-        } else {
-            let table = Self.signTable(query, words: words)
-            var best = TopScores(capacity: pool)
-            signs.withUnsafeBufferPointer { all in
-                table.withUnsafeBufferPointer { table in
-                    for row in 0..<count where allowed?[row] ?? true {
-                        var sum: Float = 0
-                        let base = row * words
-                        for w in 0..<words {
-                            let word = all[base + w]
-                            let tableBase = w * 8 * 256
-                            for k in 0..<8 {
-                                sum += table[tableBase + k * 256 + Int((word >> UInt64(8 * k)) & 0xFF)]
-                            }
-                        }
-                        best.offer(row, sum)
+        if wanted >= eligible {
+            return allowed.map { mask in mask.indices.filter { mask[$0] } } ?? Array(0..<count)
+        }
+        let scores = signScores(query)
+        var best = TopScores(capacity: wanted)
+        for row in 0..<count where allowed?[row] ?? true {
+            best.offer(row, Float(scores[row]))
+        }
+        return best.rows
+    }
+
+    /// Every row's first-stage score (larger: closer), on all cores for a large index.
+    func signScores(_ query: [Float]) -> [Int32] {
+        let planes = Self.planes(query, words: words, bits: Self.queryBits)
+        var scores = [Int32](repeating: 0, count: count)
+        let rows = count, words = words
+        let parts = rows >= Self.parallelRows ? max(1, ProcessInfo.processInfo.activeProcessorCount) : 1
+        signs.withUnsafeBufferPointer { all in
+            planes.withUnsafeBufferPointer { planes in
+                scores.withUnsafeMutableBufferPointer { out in
+                    guard let signBase = all.baseAddress, let planeBase = planes.baseAddress, let outBase = out.baseAddress else { return }
+                    let signAddress = UInt(bitPattern: signBase), planeAddress = UInt(bitPattern: planeBase), outAddress = UInt(bitPattern: outBase)
+                    DispatchQueue.concurrentPerform(iterations: parts) { part in
+                        let first = rows * part / parts, last = rows * (part + 1) / parts
+                        guard last > first,
+                              let signPointer = UnsafePointer<UInt64>(bitPattern: signAddress),
+                              let planePointer = UnsafePointer<UInt64>(bitPattern: planeAddress),
+                              let outPointer = UnsafeMutablePointer<Int32>(bitPattern: outAddress) else { return }
+                        eg_sign_scores(signPointer + first * words, last - first, Int32(words), planePointer, Int32(Self.queryBits), outPointer + first)
                     }
                 }
             }
-            chosen = best.rows
         }
-        var scored = query.withUnsafeBufferPointer { q in chosen.map { (row: $0, score: score(q, row: $0)) } }
-        scored.sort { $0.score != $1.score ? $0.score > $1.score : $0.row < $1.row }
-        return Array(scored.prefix(limit))
+        return scores
     }
 
-    /// For each byte of a sign code (8 dimensions), the sum of `±query` over its 256 values:
-    /// `table[byte · 256 + value]`, so scoring a row takes one look-up per 8 dimensions.
-    static func signTable(_ query: [Float], words: Int) -> [Float] {
-        let bytes = words * 8
-        var table = [Float](repeating: 0, count: bytes * 256)
-        for byte in 0..<bytes {
-            for value in 0..<256 {
-                var sum: Float = 0
-                for bit in 0..<8 {
-                    let d = byte * 8 + bit
-                    guard d < query.count else { break }
-                    sum += (value >> bit) & 1 == 1 ? query[d] : -query[d]
-                }
-                table[byte * 256 + value] = sum
+    /// The query's values quantized to `bits` bits (0 … 2^bits − 1 over −max|q| … max|q|), as bit
+    /// planes: `planes[b · words + w]` holds bit `b` of dimensions `64w …`.
+    static func planes(_ query: [Float], words: Int, bits: Int) -> [UInt64] {
+        var planes = [UInt64](repeating: 0, count: bits * words)
+        let largest = query.reduce(Float(0)) { max($0, abs($1)) }
+        guard largest > 0 else { return planes }
+        let levels = Float((1 << bits) - 1)
+        for (i, value) in query.enumerated() {
+            let level = Int(((value / largest + 1) / 2 * levels).rounded())
+            for b in 0..<bits where (level >> b) & 1 == 1 {
+                planes[b * words + (i >> 6)] |= 1 << UInt64(i & 63)
             }
         }
-        return table
+        return planes
     }
 }
 
@@ -121,6 +127,9 @@ struct TopScores {
 
     /// The kept rows, in no particular order.
     var rows: [Int] { heap.map(\.row) }
+
+    /// The kept rows with their scores, in no particular order.
+    var entries: [(score: Float, row: Int)] { heap }
 
     private mutating func siftUp(_ index: Int) {
         var child = index
