@@ -80,6 +80,7 @@ public struct GemmaServer: Sendable {
         OllamaAPI(endpoint: endpoint, generation: generation).register(on: router)
         OpenAIAPI(endpoint: endpoint, generation: generation).register(on: router)
         SearchAPI(service: search, maxBodyBytes: configuration.limits.maxBodyBytes).register(on: router)
+        WebUI().register(on: router)
         if let generation {
             let bodyLimit = configuration.limits.maxBodyBytes
             OllamaGenerationAPI(service: generation, maxBodyBytes: bodyLimit, embeddingModelName: configuration.modelName).register(on: router)
@@ -112,13 +113,14 @@ public struct GemmaServer: Sendable {
     }
 }
 
-/// Requires `Authorization: Bearer <key>` on every route but the health check (`GET /`, `HEAD /`).
+/// Requires `Authorization: Bearer <key>` on every route but the health check (`GET /`, `HEAD /`)
+/// and the web page's files (`/ui/`), whose script asks for the key.
 struct BearerAuthentication: RouterMiddleware {
     typealias Context = ServerRequestContext
     let key: String
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if request.uri.path == "/" { return try await next(request, context) }
+        if request.uri.path == "/" || WebUI.isPagePath(request.uri.path) { return try await next(request, context) }
         guard let header = request.headers[.authorization], header == "Bearer " + key else {
             let flavor: APIError.Flavor = request.uri.path.hasPrefix("/v1/") ? .openAI : .ollama
             return APIError(.unauthorized, "missing or wrong API key: send 'Authorization: Bearer <key>'", code: "invalid_api_key").response(flavor)

@@ -37,7 +37,11 @@ struct OllamaAPI: Sendable {
     }
 
     func register(on router: Router<ServerRequestContext>) {
-        router.get("/") { _, _ in "Ollama is running" }
+        // Ollama's health check; a browser asking for a page is sent to the web page instead.
+        router.get("/") { request, _ in
+            WebUI.wantsPage(request) ? WebUI.redirectToPage()
+                : Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: "Ollama is running")))
+        }
         router.head("/") { _, _ in HTTPResponse.Status.ok }
         router.post("/api/embed") { request, context in await APIError.answer(.ollama) { try await embed(request, usage: context.usage) } }
         router.post("/api/embeddings") { request, context in await APIError.answer(.ollama) { try await legacyEmbed(request, usage: context.usage) } }
