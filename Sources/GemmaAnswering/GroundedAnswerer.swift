@@ -18,6 +18,9 @@ public struct GroundedAnswerer: Sendable {
     /// What writes the answer.
     public let generator: any AnswerGenerator
 
+    /// Where an answer ends at the latest: a new question in the prompt's pattern.
+    static let nextQuestion = "\nQuestion:"
+
     public init(index: SemanticIndex, generator: any AnswerGenerator) {
         self.index = index
         self.generator = generator
@@ -48,6 +51,9 @@ public struct GroundedAnswerer: Sendable {
         guard !hits.isEmpty else { throw .noSources(indexPath: index.path) }
         let prompt = GroundedPrompt(question: question, hits: hits, generator: generator, answerTokens: options.maxTokens)
         onSources(prompt.sources)
+        // Small models that have answered go on to invent the next "Question:" of the prompt's pattern.
+        var options = options
+        if !options.stopSequences.contains(Self.nextQuestion) { options.stopSequences.append(Self.nextQuestion) }
         let generation = try await generator.write(prompt.body, options: options, onText: onText)
         return GroundedAnswer(text: String(generation.text.trimmingWhitespace()), sources: prompt.sources, prompt: generator.frame(prompt.body),
                               generation: generation)
