@@ -45,3 +45,36 @@ void eg_sign_scores(const uint64_t *signs, long rows, int words, const uint64_t 
 #endif
     eg_sign_scores_portable(signs, rows, words, planes, bits, scores);
 }
+
+// The coarse pass for large indexes: how many of a row's sign bits agree with the query's own
+// signs (1 bit against 1 bit; `words` popcounts a row). Rows that agree least are left out
+// before the finer score above.
+#define EG_AGREEMENT_BODY                                                                      \
+    for (long r = 0; r < rows; r++) {                                                          \
+        const uint64_t *row = signs + r * words;                                               \
+        int agree = 0;                                                                         \
+        for (int w = 0; w < words; w++) agree += __builtin_popcountll(~(row[w] ^ query[w]));    \
+        scores[r] = (uint16_t)agree;                                                           \
+    }
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+__attribute__((target("popcnt")))
+static void eg_sign_agreement_popcnt(const uint64_t *signs, long rows, int words, const uint64_t *query, uint16_t *scores) {
+    EG_AGREEMENT_BODY
+}
+#endif
+
+static void eg_sign_agreement_portable(const uint64_t *signs, long rows, int words, const uint64_t *query, uint16_t *scores) {
+    EG_AGREEMENT_BODY
+}
+
+void eg_sign_agreement(const uint64_t *signs, long rows, int words, const uint64_t *query, uint16_t *scores) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("popcnt")) {
+        eg_sign_agreement_popcnt(signs, rows, words, query, scores);
+        return;
+    }
+#endif
+    eg_sign_agreement_portable(signs, rows, words, query, scores);
+}

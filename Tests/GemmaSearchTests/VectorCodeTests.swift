@@ -91,4 +91,28 @@ struct VectorCodeTests {
         many[0] = false
         #expect(!matrix.candidates(vectors[0], count: 100, allowed: many).contains(0))
     }
+
+    @Test("above the coarse threshold, the histogram pass keeps near-duplicates and honours the mask")
+    func coarsePass() {
+        var generator = SystemRandomNumberGenerator()
+        let dimensions = 128
+        var matrix = VectorMatrix(dimensions: dimensions)
+        var kept: [[Float]] = []
+        for id in 0..<(VectorMatrix.coarseRows + 1000) {
+            let v = (0..<dimensions).map { _ in Float.random(in: -1...1, using: &generator) }
+            if id % 20_000 == 7 { kept.append(v) }
+            matrix.append(chunkId: Int64(id), signs: VectorCode.signWords(v))
+        }
+        for (n, target) in kept.enumerated() {
+            let query = target.map { $0 + Float.random(in: -0.2...0.2, using: &generator) }
+            let rows = matrix.candidates(query, count: 50)
+            #expect(rows.count == 50)
+            #expect(rows.contains(n * 20_000 + 7), "near-duplicate \(n)")
+        }
+        let coarse = matrix.coarse(kept[0], keep: 100, allowed: nil)
+        #expect(coarse.count == 100 && coarse.contains(7))
+        var mask = [Bool](repeating: true, count: matrix.count)
+        mask[7] = false
+        #expect(!matrix.candidates(kept[0], count: 50, allowed: mask).contains(7))
+    }
 }

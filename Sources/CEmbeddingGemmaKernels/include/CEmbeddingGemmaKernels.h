@@ -232,4 +232,8 @@ void eg_pages_free(void *pages, size_t bytes);
 /// larger score, a closer row); popcount instructions where the processor has them.
 void eg_sign_scores(const uint64_t *signs, long rows, int words, const uint64_t *planes, int bits, int32_t *scores);
 
+/// The coarse first pass over a large index: `scores[r]` = how many of row r's sign bits equal the
+/// query's (`query`: its sign words), one popcount per 64 dimensions.
+void eg_sign_agreement(const uint64_t *signs, long rows, int words, const uint64_t *query, uint16_t *scores);
+
 #endif

@@ -20,6 +20,12 @@ struct VectorMatrix: Sendable {
     static let queryBits = 6
     /// Rows from which the scan runs on every core.
     static let parallelRows = 32_768
+    /// Rows from which a coarse pass (the query's signs against the rows', one popcount per 64
+    /// dimensions) first keeps ``coarseKeep(_:)`` rows for the finer score.
+    static let coarseRows = 131_072
+
+    /// Rows the coarse pass keeps for `wanted` candidates.
+    static func coarseKeep(_ wanted: Int) -> Int { max(wanted * 40, 8_192) }
 
     init(dimensions: Int) {
         self.dimensions = dimensions
@@ -54,12 +60,82 @@ struct VectorMatrix: Sendable {
         if wanted >= eligible {
             return allowed.map { mask in mask.indices.filter { mask[$0] } } ?? Array(0..<count)
         }
+        if count >= Self.coarseRows, Self.coarseKeep(wanted) < eligible {
+            let kept = coarse(query, keep: Self.coarseKeep(wanted), allowed: allowed)
+            let scores = signScores(query, rows: kept)
+            var best = TopScores(capacity: wanted)
+            for (position, row) in kept.enumerated() { best.offer(row, Float(scores[position])) }
+            return best.rows
+        }
         let scores = signScores(query)
         var best = TopScores(capacity: wanted)
         for row in 0..<count where allowed?[row] ?? true {
             best.offer(row, Float(scores[row]))
         }
         return best.rows
+    }
+
+    /// The `keep` allowed rows whose signs agree most with the query's (ties: the earlier rows),
+    /// found with a histogram of the agreement counts, not a sort.
+    func coarse(_ query: [Float], keep: Int, allowed: [Bool]?) -> [Int] {
+        let querySigns = VectorCode.signWords(query)
+        var agreement = [UInt16](repeating: 0, count: count)
+        let rows = count, words = words
+        let parts = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        signs.withUnsafeBufferPointer { all in
+            querySigns.withUnsafeBufferPointer { q in
+                agreement.withUnsafeMutableBufferPointer { out in
+                    guard let signBase = all.baseAddress, let queryBase = q.baseAddress, let outBase = out.baseAddress else { return }
+                    let signAddress = UInt(bitPattern: signBase), queryAddress = UInt(bitPattern: queryBase), outAddress = UInt(bitPattern: outBase)
+                    DispatchQueue.concurrentPerform(iterations: parts) { part in
+                        let first = rows * part / parts, last = rows * (part + 1) / parts
+                        guard last > first,
+                              let signPointer = UnsafePointer<UInt64>(bitPattern: signAddress),
+                              let queryPointer = UnsafePointer<UInt64>(bitPattern: queryAddress),
+                              let outPointer = UnsafeMutablePointer<UInt16>(bitPattern: outAddress) else { return }
+                        eg_sign_agreement(signPointer + first * words, last - first, Int32(words), queryPointer, outPointer + first)
+                    }
+                }
+            }
+        }
+        var histogram = [Int](repeating: 0, count: words * 64 + 1)
+        for row in 0..<rows where allowed?[row] ?? true { histogram[Int(agreement[row])] += 1 }
+        var threshold = histogram.count - 1, above = 0
+        while threshold > 0, above + histogram[threshold] < keep {
+            above += histogram[threshold]
+            threshold -= 1
+        }
+        var atThreshold = keep - above
+        var kept: [Int] = []
+        kept.reserveCapacity(keep)
+        for row in 0..<rows where allowed?[row] ?? true {
+            let score = Int(agreement[row])
+            if score > threshold {
+                kept.append(row)
+            } else if score == threshold, atThreshold > 0 {
+                kept.append(row)
+                atThreshold -= 1
+            }
+        }
+        return kept
+    }
+
+    /// The finer first-stage scores of `rows` only (their signs gathered side by side).
+    func signScores(_ query: [Float], rows: [Int]) -> [Int32] {
+        var gathered: [UInt64] = []
+        gathered.reserveCapacity(rows.count * words)
+        for row in rows { gathered.append(contentsOf: signs[(row * words)..<((row + 1) * words)]) }
+        let planes = Self.planes(query, words: words, bits: Self.queryBits)
+        var scores = [Int32](repeating: 0, count: rows.count)
+        gathered.withUnsafeBufferPointer { all in
+            planes.withUnsafeBufferPointer { planes in
+                scores.withUnsafeMutableBufferPointer { out in
+                    guard let signBase = all.baseAddress, let planeBase = planes.baseAddress, let outBase = out.baseAddress else { return }
+                    eg_sign_scores(signBase, rows.count, Int32(words), planeBase, Int32(Self.queryBits), outBase)
+                }
+            }
+        }
+        return scores
     }
 
     /// Every row's first-stage score (larger: closer), on all cores for a large index.
