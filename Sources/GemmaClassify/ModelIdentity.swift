@@ -24,6 +24,23 @@ public struct ModelIdentity: Codable, Sendable, Hashable, CustomStringConvertibl
     /// Whether vectors of `other` are vectors of this model.
     public func matches(_ other: ModelIdentity) -> Bool { fingerprint == other.fingerprint }
 
+    /// The model from where it was loaded, re-encoded in memory as it was if need be.
+    /// - Throws: ``ClassifyError/model(index:_:)`` when it does not load,
+    ///   ``ClassifyError/modelMismatch(stored:given:)`` when what loads has another fingerprint.
+    public func load() throws(ClassifyError) -> EmbeddingModel {
+        let model: EmbeddingModel
+        do {
+            let base = try EmbeddingModel(path: path)
+            let stored = QuantizationType(rawValue: quantization)
+            model = stored == nil || base.quantization == stored ? base : try base.converted(to: stored ?? base.quantization)
+        } catch {
+            throw .model(index: nil, error)
+        }
+        let loaded = ModelIdentity(model)
+        guard matches(loaded) else { throw .modelMismatch(stored: self, given: loaded) }
+        return model
+    }
+
     /// `the model at PATH (q4_0, fingerprint F)`.
     public var description: String { "the model at \(path) (\(quantization), fingerprint \(fingerprint))" }
 }

@@ -50,6 +50,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Tokens of context (prompt and answer) per generation.")
     var context = 2048
 
+    @Option(name: .customLong("classifier"), help: "Serve a classifier on /api/classify as NAME: NAME=clf.json (repeatable).")
+    var classifiers: [String] = []
+
+    @Option(name: .long, help: "Serve a routes file on /api/route.")
+    var routes: String?
+
     @Option(name: .customLong("log-format"), help: "Request log lines on stderr: text (for a terminal) or json (one object per line).")
     var logFormat: LogFormat = .text
 
@@ -79,9 +85,11 @@ struct ServeCommand: AsyncParsableCommand {
         let model = try modelOptions.load()
         let textGenerator = try generator.map { try TextGenerator(path: $0, contextLength: context) }
         let key = apiKey ?? ProcessInfo.processInfo.environment["GEMMA_EMBED_API_KEY"]
-        let server = GemmaServer(model: model, configuration: .init(
+        var configuration = GemmaServer.Configuration(
             host: host, port: port, apiKey: key, modelName: modelName,
-            batching: .init(maxQueuedInputs: maxQueue, batchTokens: batchTokens, documentBatchTokens: documentBatchTokens)), generator: textGenerator, generatorName: generatorName)
+            batching: .init(maxQueuedInputs: maxQueue, batchTokens: batchTokens, documentBatchTokens: documentBatchTokens))
+        configuration.classification = try classification(model: model)
+        let server = GemmaServer(model: model, configuration: configuration, generator: textGenerator, generatorName: generatorName)
         var logger = Logger(label: "gemma-embed.serve")
         logger.logLevel = level
         logger.info("serving \(model.sourcePath) (\(model.quantization.rawValue)) as '\(modelName)' on http://\(host):\(port)\(key == nil ? "" : " (API key required)")")
