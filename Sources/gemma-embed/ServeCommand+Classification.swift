@@ -22,7 +22,8 @@ extension ServeCommand {
     func classification(model: EmbeddingModel) throws -> ServerClassification {
         let files = try classifierFiles()
         do {
-            return try ServerClassification.load(classifiers: files, routes: routes, model: model)
+            return try ServerClassification.load(classifiers: files, routes: routes, model: model,
+                                                 routerOptions: RouterOptions(dimensions: routeDimensions))
         } catch {
             throw error.cliError
         }

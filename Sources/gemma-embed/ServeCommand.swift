@@ -56,6 +56,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Serve a routes file on /api/route.")
     var routes: String?
 
+    @Option(name: .customLong("route-dimensions"), help: "Matryoshka width the routes are embedded and matched at (768, 512, 256 or 128).")
+    var routeDimensions: Int?
+
     @Option(name: .customLong("log-format"), help: "Request log lines on stderr: text (for a terminal) or json (one object per line).")
     var logFormat: LogFormat = .text
 
