@@ -112,7 +112,8 @@ def project(binary, models, train, test, folder):
     return rows
 
 
-def routing(binary, models, train, test, folder):
+def routing(binary, models, train, test, folder, configs=None):
+    os.makedirs(folder, exist_ok=True)
     routes = {}
     for e in train:
         routes.setdefault(e["label"], []).append(e["text"])
@@ -121,8 +122,10 @@ def routing(binary, models, train, test, folder):
         json.dump({"routes": [{"name": k, "examples": v} for k, v in sorted(routes.items())], "threshold": None}, f)
     texts = os.path.join(folder, "test.txt")
     truth = [e["label"] for e in test]
-    configs = [(m, w, s) for m in models for w in (768, 256) for s in ("nearest", "centroid")]
-    configs += [(m, 128, s) for m in models if m[0] == "Q4_0" for s in ("nearest", "centroid")]
+    if configs is None:
+        # Both scorings with the float32 model (which is better), the default (centroid) with the quantized files.
+        configs = [(m, w, s) for m in models for w in (768, 256) for s in (("nearest", "centroid") if m[0] == "float32" else ("centroid",))]
+        configs += [(m, 128, "centroid") for m in models if m[0] == "Q4_0"]
     rows = []
     for (name, model), width, scoring in configs:
         common = ["--routes", path, "--dimensions", str(width), "--model", model, "--scoring", scoring]

@@ -25,8 +25,8 @@ struct RouteOptions: ParsableArguments {
 
     @OptionGroup var promptOptions: ClassifyPromptOptions
 
-    @Option(name: .long, help: "Scoring: nearest (the closest example's cosine) or centroid (the cosine of the examples' mean).")
-    var scoring: RouteScoring = .nearestExample
+    @Option(name: .long, help: "Scoring: centroid (the cosine of the examples' mean) or nearest (the closest example's cosine).")
+    var scoring: RouteScoring = .centroid
 
     @Option(name: .customLong("target-precision"), help: "Calibrate the threshold for this leave-one-out precision (0-1).")
     var targetPrecision: Double = 0.9

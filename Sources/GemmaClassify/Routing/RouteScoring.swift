@@ -1,4 +1,6 @@
-/// How a query is scored against a route's examples (all vectors of unit length).
+/// How a query is scored against a route's examples (all vectors of unit length). On
+/// classify-eval's 14 routes of 24 examples the centroid routes 69.4 % of the multilingual queries
+/// right at 768 dimensions, the nearest example 64.9 % (BENCHMARKS.md): the centroid is the default.
 public enum RouteScoring: String, Sendable, Hashable, Codable, CaseIterable {
     /// The cosine of the closest example.
     case nearestExample = "nearest"

@@ -15,7 +15,7 @@ public struct RouterOptions: Sendable, Hashable {
     /// Routes listed as alternatives in a match.
     public var alternatives: Int
 
-    public init(dimensions: Int? = nil, prompt: Prompt = ClassifierOptions.classificationPrompt, scoring: RouteScoring = .nearestExample,
+    public init(dimensions: Int? = nil, prompt: Prompt = ClassifierOptions.classificationPrompt, scoring: RouteScoring = .centroid,
                 criterion: CalibrationCriterion = .default, cacheDirectory: String? = RouterOptions.defaultCacheDirectory, alternatives: Int = 3) {
         self.dimensions = dimensions
         self.prompt = prompt
