@@ -37,14 +37,19 @@ CACHE = os.path.expanduser("~/.cache/embeddinggemma")
 
 
 def cpu_name():
+    """The model name with its family and model numbers (and the vector extensions that matter here)."""
+    fields = {}
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
+                key, _, value = line.partition(":")
+                fields.setdefault(key.strip(), value.strip())
     except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
+        return platform.processor() or "unknown CPU"
+    flags = set(fields.get("flags", "").split())
+    extensions = [name for name in ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8") if name in flags]
+    return (f"{fields.get('model name', 'unknown CPU')} (family {fields.get('cpu family', '?')} model {fields.get('model', '?')}; "
+            f"{', '.join(extensions) or 'no AVX2'})")
 
 
 def free_port():
