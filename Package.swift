@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "GemmaSearch", targets: ["GemmaSearch"]),
         .library(name: "GemmaAnswering", targets: ["GemmaAnswering"]),
         .library(name: "GemmaServer", targets: ["GemmaServer"]),
+        .library(name: "GemmaClassify", targets: ["GemmaClassify"]),
         .executable(name: "gemma-embed", targets: ["gemma-embed"]),
     ],
     dependencies: [
@@ -67,6 +68,11 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // Classification heads (multinomial logistic regression on embeddings) and query routing.
+        .target(
+            name: "GemmaClassify",
+            dependencies: ["EmbeddingGemma"]
+        ),
         // The server: Ollama's and OpenAI's embedding APIs over one batching queue, and their chat
         // and generation APIs on a Gemma 3 generator (the chat wire format is GemmaAnswering's).
         .target(
@@ -75,6 +81,7 @@ let package = Package(
                 "EmbeddingGemma",
                 "GemmaSearch",
                 "GemmaAnswering",
+                "GemmaClassify",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
@@ -89,6 +96,7 @@ let package = Package(
                 "GemmaSearch",
                 "GemmaAnswering",
                 "GemmaServer",
+                "GemmaClassify",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -127,12 +135,22 @@ let package = Package(
         .testTarget(
             name: "GemmaServerTests",
             dependencies: [
-                "GemmaServer", "GemmaAnswering", "GemmaSearch", "EmbeddingGemma", "EmbeddingGemmaTestSupport",
+                "GemmaServer", "GemmaAnswering", "GemmaSearch", "GemmaClassify", "EmbeddingGemma", "EmbeddingGemmaTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .testTarget(
+            name: "GemmaClassifyTests",
+            dependencies: ["GemmaClassify", "EmbeddingGemma", "EmbeddingGemmaTestSupport"],
+            exclude: ["Fixtures"]
+        ),
+        // Classification accuracy on ../shared/classify-eval with the real model (release tier).
+        .testTarget(
+            name: "GemmaClassifyModelTests",
+            dependencies: ["GemmaClassify", "EmbeddingGemma"]
         ),
         // Retrieval quality on ../shared/search-eval with the real model (release tier).
         .testTarget(

@@ -27,6 +27,8 @@ public struct GemmaServer: Sendable {
         public var limits: ServerLimits
         /// Queue limits and batching.
         public var batching: EmbeddingBatcher.Configuration
+        /// The classifiers and router of `/api/classify` and `/api/route` (none by default).
+        public var classification = ServerClassification()
 
         public init(host: String = "127.0.0.1", port: Int = 11434, apiKey: String? = nil, modelName: String = "embeddinggemma",
                     limits: ServerLimits = ServerLimits(), batching: EmbeddingBatcher.Configuration = .init()) {
@@ -81,6 +83,7 @@ public struct GemmaServer: Sendable {
         OpenAIAPI(endpoint: endpoint, generation: generation).register(on: router)
         SearchAPI(service: search, maxBodyBytes: configuration.limits.maxBodyBytes).register(on: router)
         WebUI().register(on: router)
+        ClassificationAPI(endpoint: endpoint, classification: configuration.classification).register(on: router)
         if let generation {
             let bodyLimit = configuration.limits.maxBodyBytes
             OllamaGenerationAPI(service: generation, maxBodyBytes: bodyLimit, embeddingModelName: configuration.modelName).register(on: router)

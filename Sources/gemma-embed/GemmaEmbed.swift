@@ -11,6 +11,7 @@ struct GemmaEmbed: AsyncParsableCommand {
         else $EMBEDDINGGEMMA_MODEL, else ~/.cache/embeddinggemma/embeddinggemma-300m (filled by scripts/fetch-model.sh).
         """,
         subcommands: [EmbedCommand.self, SimilarityCommand.self, TokenizeCommand.self, IndexCommand.self, SearchCommand.self, ServeCommand.self, GenerateCommand.self, AskCommand.self, BenchSearchCommand.self,
+                      ClassifyCommand.self, RouteCommand.self,
                       VerifyCommand.self, BenchCommand.self, QuantizeCommand.self]
     )
 }

@@ -31,6 +31,22 @@ final class ProgressBar {
         drawn = true
     }
 
+    /// Redraws the line for `done` of `total` texts embedded after `elapsed` seconds (forced on the last).
+    func update(done: Int, total: Int, elapsed: Double, what: String) {
+        let final = done >= total
+        guard enabled, final || elapsed - lastDraw >= 0.2 || lastDraw < 0 else { return }
+        lastDraw = elapsed
+        let fraction = total > 0 ? Double(done) / Double(total) : 1
+        let width = 24
+        let filled = min(width, Int(fraction * Double(width)))
+        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+        var line = "\r\u{1B}[2K\(bar) \(Int(fraction * 100))%  \(done)/\(total) \(what)"
+        if elapsed > 0 { line += "  \(Int(Double(done) / elapsed))/s" }
+        if done > 0, !final { line += "  ETA \(Self.duration(elapsed * Double(total - done) / Double(done)))" }
+        OutputWriter.writeAll(Array(line.utf8), to: 2)
+        drawn = true
+    }
+
     /// Ends the live line so that what follows starts on a new line.
     func finish() {
         guard enabled, drawn else { return }

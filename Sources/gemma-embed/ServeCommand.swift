@@ -64,6 +64,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Tokens of context (prompt and answer) per generation.")
     var context = 2048
 
+    @Option(name: .customLong("classifier"), help: "Serve a classifier on /api/classify as NAME: NAME=clf.json (repeatable).")
+    var classifiers: [String] = []
+
+    @Option(name: .long, help: "Serve a routes file on /api/route.")
+    var routes: String?
+
+    @Option(name: .customLong("route-dimensions"), help: "Matryoshka width the routes are embedded and matched at (768, 512, 256 or 128).")
+    var routeDimensions: Int?
+
     @Option(name: .customLong("log-format"), help: "Request log lines on stderr: text (for a terminal) or json (one object per line).")
     var logFormat: LogFormat = .text
 
@@ -109,10 +118,12 @@ struct ServeCommand: AsyncParsableCommand {
         let indexConfiguration = IndexConfiguration(source: served.source, watch: watch,
                                                     watcher: .init(rescanInterval: .milliseconds(Int(rescanSeconds * 1000))),
                                                     answerGenerator: chatServer)
-        let server = GemmaServer(model: model, configuration: .init(
+        var configuration = GemmaServer.Configuration(
             host: host, port: port, apiKey: key, modelName: modelName,
-            batching: .init(maxQueuedInputs: maxQueue, batchTokens: batchTokens, documentBatchTokens: documentBatchTokens)),
-            generator: textGenerator, generatorName: generatorName, index: indexConfiguration)
+            batching: .init(maxQueuedInputs: maxQueue, batchTokens: batchTokens, documentBatchTokens: documentBatchTokens))
+        configuration.classification = try classification(model: model)
+        let server = GemmaServer(model: model, configuration: configuration, generator: textGenerator, generatorName: generatorName,
+                                 index: indexConfiguration)
         logger.info("serving \(model.sourcePath) (\(model.quantization.rawValue)) as '\(modelName)' on http://\(host):\(port)\(key == nil ? "" : " (API key required)")")
         if let textGenerator {
             logger.info("generating with \(textGenerator.path) as '\(generatorName)' (context \(context))")
