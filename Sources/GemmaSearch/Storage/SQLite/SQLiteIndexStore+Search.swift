@@ -94,11 +94,15 @@ extension SQLiteIndexStore {
     func phraseMatches(_ terms: [String], limit: Int) throws(SearchError) -> (ids: [Int64], total: Int) {
         guard !terms.isEmpty else { return ([], 0) }
         let phrase = "\"" + terms.map { $0.replacingOccurrences(of: "\"", with: "\"\"") }.joined(separator: " ") + "\""
+        // One pass: ranking by BM25 visits every match anyway, so the count comes with it.
         return try read { db in
-            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM chunk_text WHERE chunk_text MATCH ?", arguments: [phrase]) ?? 0
-            guard total > 0 else { return ([], 0) }
-            let ids = try Int64.fetchAll(db, sql: "SELECT rowid FROM chunk_text WHERE chunk_text MATCH ? ORDER BY rank LIMIT ?",
-                                         arguments: [phrase, limit])
+            var ids: [Int64] = []
+            var total = 0
+            let rows = try Int64.fetchCursor(db, sql: "SELECT rowid FROM chunk_text WHERE chunk_text MATCH ? ORDER BY rank", arguments: [phrase])
+            while let id = try rows.next() {
+                if total < limit { ids.append(id) }
+                total += 1
+            }
             return (ids, total)
         }
     }
