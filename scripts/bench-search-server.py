@@ -143,7 +143,8 @@ try:
             time.sleep(0.05)
         delays.append(time.perf_counter() - start)
         time.sleep(0.5)
-    print(f"watching: saved file searchable after p50 {pct(delays, .5):.2f} s, max {max(delays):.2f} s over {len(delays)} edits")
+    if delays:
+        print(f"watching: saved file searchable after p50 {pct(delays, .5):.2f} s, max {max(delays):.2f} s over {len(delays)} edits")
 
     if args.update_files > 0:
         rng = random.Random(7)

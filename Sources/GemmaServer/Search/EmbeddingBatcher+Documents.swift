@@ -4,16 +4,18 @@ import GemmaSearch
 
 extension EmbeddingBatcher {
     /// An index update's embedder that goes through this queue: each update batch is cut into
-    /// jobs of at most ``Configuration/batchTokens`` tokens, so a query arriving meanwhile waits
-    /// for one of them at most. Blocks the calling (updating) thread until the batch is done;
-    /// a full queue is waited out, not failed.
+    /// jobs of at most one model pass (``EmbeddingGemma/EmbeddingModel/passTokens``, and at most
+    /// ``Configuration/batchTokens``), queued one after another, so a query arriving meanwhile
+    /// waits for one pass at most. Blocks the calling (updating) thread until the batch is done; a
+    /// full queue is waited out, not failed.
     func documentEmbedder() -> DocumentEmbedder {
         { [self] requests in
+            let jobTokens = max(16, min(configuration.batchTokens, model.passTokens))
             var groups: [Range<Int>] = []
             var start = 0, tokens = 0
             for (position, request) in requests.enumerated() {
                 let weight = request.estimatedTokens
-                if position > start, tokens + weight > configuration.batchTokens {
+                if position > start, tokens + weight > jobTokens {
                     groups.append(start..<position)
                     start = position
                     tokens = 0
@@ -24,11 +26,8 @@ extension EmbeddingBatcher {
             let results = ResultSlots(count: requests.count)
             let done = DispatchSemaphore(value: 0)
             Task {
-                await withTaskGroup(of: Void.self) { group in
-                    for range in groups {
-                        group.addTask { await self.embedWaiting(Array(requests[range]), into: results, at: range.lowerBound) }
-                    }
-                }
+                // One job in the queue at a time: queries never queue behind several.
+                for range in groups { await self.embedWaiting(Array(requests[range]), into: results, at: range.lowerBound) }
                 done.signal()
             }
             done.wait()
