@@ -64,7 +64,7 @@ extension WebAssets {
     }
     .hit:hover { border-color: var(--accent); }
     .hit-head { display: flex; gap: .5rem; justify-content: space-between; align-items: baseline; }
-    .hit-loc { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: .8rem; color: var(--accent); min-width: 0; }
+    .hit-loc { color: var(--accent); font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .8rem; min-width: 0; }
     .hit-score { font-size: .8rem; color: var(--muted); white-space: nowrap; font-variant-numeric: tabular-nums; }
     .hit-title { display: block; font-weight: 600; margin-top: .15rem; }
     .hit-snippet { display: block; margin-top: .2rem; font-size: .92rem; }
@@ -73,7 +73,7 @@ extension WebAssets {
     .question { font-weight: 600; margin: 0 0 .5rem; }
     .answer-text { border-top: 1px solid var(--line); padding-top: .6rem; }
     .answer-text { white-space: pre-wrap; min-height: 1.5em; }
-    .answer-text[data-state="streaming"]::after { content: "▍"; animation: blink 1s steps(2) infinite; color: var(--muted); }
+    .answer-text[data-state=streaming]::after { color: var(--muted); animation: blink 1s steps(2) infinite; content: "▍"; }
     @keyframes blink { 50% { opacity: 0; } }
     @media (prefers-reduced-motion: reduce) { .answer-text[data-state="streaming"]::after { animation: none; } }
     .cite { padding: 0 .05rem; border: 0; background: none; color: var(--accent); text-decoration: underline; cursor: pointer; font-size: .9em; }
