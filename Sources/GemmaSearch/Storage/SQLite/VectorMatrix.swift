@@ -78,26 +78,10 @@ struct VectorMatrix: Sendable {
     /// The `keep` allowed rows whose signs agree most with the query's (ties: the earlier rows),
     /// found with a histogram of the agreement counts, not a sort.
     func coarse(_ query: [Float], keep: Int, allowed: [Bool]?) -> [Int] {
-        let querySigns = VectorCode.signWords(query)
-        var agreement = [UInt16](repeating: 0, count: count)
-        let rows = count, words = words
-        let parts = max(1, ProcessInfo.processInfo.activeProcessorCount)
-        signs.withUnsafeBufferPointer { all in
-            querySigns.withUnsafeBufferPointer { q in
-                agreement.withUnsafeMutableBufferPointer { out in
-                    guard let signBase = all.baseAddress, let queryBase = q.baseAddress, let outBase = out.baseAddress else { return }
-                    let signAddress = UInt(bitPattern: signBase), queryAddress = UInt(bitPattern: queryBase), outAddress = UInt(bitPattern: outBase)
-                    DispatchQueue.concurrentPerform(iterations: parts) { part in
-                        let first = rows * part / parts, last = rows * (part + 1) / parts
-                        guard last > first,
-                              let signPointer = UnsafePointer<UInt64>(bitPattern: signAddress),
-                              let queryPointer = UnsafePointer<UInt64>(bitPattern: queryAddress),
-                              let outPointer = UnsafeMutablePointer<UInt16>(bitPattern: outAddress) else { return }
-                        eg_sign_agreement(signPointer + first * words, last - first, Int32(words), queryPointer, outPointer + first)
-                    }
-                }
-            }
+        let agreement = scan(VectorCode.signWords(query), parts: max(1, ProcessInfo.processInfo.activeProcessorCount), zero: UInt16(0)) {
+            eg_sign_agreement($0, $1, Int32(words), $2, $3)
         }
+        let rows = count
         var histogram = [Int](repeating: 0, count: words * 64 + 1)
         for row in 0..<rows where allowed?[row] ?? true { histogram[Int(agreement[row])] += 1 }
         var threshold = histogram.count - 1, above = 0
@@ -140,27 +124,35 @@ struct VectorMatrix: Sendable {
 
     /// Every row's first-stage score (larger: closer), on all cores for a large index.
     func signScores(_ query: [Float]) -> [Int32] {
-        let planes = Self.planes(query, words: words, bits: Self.queryBits)
-        var scores = [Int32](repeating: 0, count: count)
+        let parts = count >= Self.parallelRows ? max(1, ProcessInfo.processInfo.activeProcessorCount) : 1
+        return scan(Self.planes(query, words: words, bits: Self.queryBits), parts: parts, zero: Int32(0)) {
+            eg_sign_scores($0, $1, Int32(words), $2, Int32(Self.queryBits), $3)
+        }
+    }
+
+    /// One entry per row from `kernel`, run over `parts` contiguous ranges of rows at once:
+    /// `kernel(rows' sign words, row count, query words, the rows' entries)`.
+    private func scan<Score>(_ query: [UInt64], parts: Int, zero: Score,
+                             _ kernel: @Sendable (UnsafePointer<UInt64>, Int, UnsafePointer<UInt64>, UnsafeMutablePointer<Score>) -> Void) -> [Score] {
+        var out = [Score](repeating: zero, count: count)
         let rows = count, words = words
-        let parts = rows >= Self.parallelRows ? max(1, ProcessInfo.processInfo.activeProcessorCount) : 1
         signs.withUnsafeBufferPointer { all in
-            planes.withUnsafeBufferPointer { planes in
-                scores.withUnsafeMutableBufferPointer { out in
-                    guard let signBase = all.baseAddress, let planeBase = planes.baseAddress, let outBase = out.baseAddress else { return }
-                    let signAddress = UInt(bitPattern: signBase), planeAddress = UInt(bitPattern: planeBase), outAddress = UInt(bitPattern: outBase)
+            query.withUnsafeBufferPointer { q in
+                out.withUnsafeMutableBufferPointer { o in
+                    guard let signBase = all.baseAddress, let queryBase = q.baseAddress, let outBase = o.baseAddress else { return }
+                    let signAddress = UInt(bitPattern: signBase), queryAddress = UInt(bitPattern: queryBase), outAddress = UInt(bitPattern: outBase)
                     DispatchQueue.concurrentPerform(iterations: parts) { part in
                         let first = rows * part / parts, last = rows * (part + 1) / parts
                         guard last > first,
                               let signPointer = UnsafePointer<UInt64>(bitPattern: signAddress),
-                              let planePointer = UnsafePointer<UInt64>(bitPattern: planeAddress),
-                              let outPointer = UnsafeMutablePointer<Int32>(bitPattern: outAddress) else { return }
-                        eg_sign_scores(signPointer + first * words, last - first, Int32(words), planePointer, Int32(Self.queryBits), outPointer + first)
+                              let queryPointer = UnsafePointer<UInt64>(bitPattern: queryAddress),
+                              let outPointer = UnsafeMutablePointer<Score>(bitPattern: outAddress) else { return }
+                        kernel(signPointer + first * words, last - first, queryPointer, outPointer + first)
                     }
                 }
             }
         }
-        return scores
+        return out
     }
 
     /// The query's values quantized to `bits` bits (0 … 2^bits − 1 over −max|q| … max|q|), as bit
