@@ -77,12 +77,7 @@ public final class EmbeddingBatcher: @unchecked Sendable {
                 // Prompts and the BOS/EOS tokens add about 10 tokens per input.
                 estimatedTokens = schedulingTokens + 10 * requests.count
             } else {
-                estimatedTokens = requests.reduce(0) { sum, request in
-                    switch request.input {
-                    case .tokens(let tokens): return sum + tokens.count
-                    case .text(let text): return sum + text.utf8.count / 3 + 10
-                    }
-                }
+                estimatedTokens = requests.reduce(0) { $0 + $1.estimatedTokens }
             }
         }
     }

@@ -40,7 +40,7 @@ extension EmbeddingBatcher {
     private func embedWaiting(_ requests: [EmbeddingRequest], into results: ResultSlots, at offset: Int) async {
         while true {
             do {
-                let embeddings = try await embed(requests, schedulingTokens: requests.reduce(0) { $0 + $1.estimatedTokens })
+                let embeddings = try await embed(requests)
                 for (position, embedding) in embeddings.enumerated() { results.set(offset + position, .success(embedding)) }
                 return
             } catch BatcherError.queueFull {
@@ -52,16 +52,6 @@ extension EmbeddingBatcher {
         for (position, request) in requests.enumerated() {
             let answer = model.embed([request])[0]
             results.set(offset + position, answer)
-        }
-    }
-}
-
-extension EmbeddingRequest {
-    /// Tokens the request weighs in scheduling.
-    var estimatedTokens: Int {
-        switch input {
-        case .tokens(let tokens): return tokens.count
-        case .text(let text): return text.utf8.count / 3 + 10
         }
     }
 }
