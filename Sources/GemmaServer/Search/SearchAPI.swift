@@ -58,14 +58,14 @@ struct SearchAPI: Sendable {
 
     private func search(_ request: Request) async throws(APIError) -> Response {
         let started = ContinuousClock.now
-        let body = try SearchRequest(json: try await Self.object(request, maxBytes: maxBodyBytes))
+        let body = try SearchRequest(json: try await RequestDecoding.object(from: request, maxBytes: maxBodyBytes))
         let (hits, embedMilliseconds) = try await service.search(body)
         let took = SearchService.milliseconds(started.duration(to: .now))
         return try Self.json(SearchResponse(hits: hits, took_ms: took, embed_ms: embedMilliseconds))
     }
 
     private func ask(_ request: Request, logger: Logger) async throws(APIError) -> Response {
-        let body = try AskRequest(json: try await Self.object(request, maxBytes: maxBodyBytes))
+        let body = try AskRequest(json: try await RequestDecoding.object(from: request, maxBytes: maxBodyBytes))
         let index = try service.requireIndex()
         guard let answerer = service.answerer else {
             throw APIError(.badRequest, "no generator configured: this server only searches; start it with a generator to answer questions", param: "generator")
@@ -157,21 +157,6 @@ struct SearchAPI: Sendable {
     }
 
     // MARK: Helpers
-
-    /// The body as a JSON object.
-    static func object(_ request: Request, maxBytes: Int) async throws(APIError) -> [String: Any] {
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: maxBytes)
-        } catch {
-            throw APIError(.contentTooLarge, "request body over the limit of \(maxBytes) bytes", code: "body_too_large")
-        }
-        guard buffer.readableBytes > 0 else { throw APIError(.badRequest, "the request body is empty: send a JSON object") }
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView))) as? [String: Any] else {
-            throw APIError(.badRequest, "the request body is not a JSON object")
-        }
-        return object
-    }
 
     static func integer(_ text: String?, name: String, range: ClosedRange<Int>) throws(APIError) -> Int? {
         guard let text else { return nil }
