@@ -29,6 +29,10 @@ let package = Package(
         // ByteBuffer and HTTP types the chat-server client uses directly (AsyncHTTPClient and
         // Hummingbird build on it).
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        // The PostgreSQL + pgvector store: postgres-nio's connection pool and wire protocol
+        // (pgvector's binary vector format is the project's own), TLS through swift-nio-ssl.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // OpenBLAS on Linux (Debian: libopenblas-dev). Apple platforms use Accelerate instead.
@@ -46,13 +50,17 @@ let package = Package(
                 .target(name: "COpenBLAS", condition: .when(platforms: [.linux])),
             ]
         ),
-        // The local semantic index: walking, text extraction, chunking, SQLite storage, search.
+        // The semantic index: walking, text extraction, chunking, storage (one SQLite file, or
+        // PostgreSQL + pgvector shared by many indexers and servers), search.
         .target(
             name: "GemmaSearch",
             dependencies: [
                 "EmbeddingGemma",
                 "CEmbeddingGemmaKernels",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Answers grounded in the index: the prompt, the answerer, the local generator, the
@@ -122,7 +130,11 @@ let package = Package(
         ),
         .testTarget(
             name: "GemmaSearchTests",
-            dependencies: ["GemmaSearch", "EmbeddingGemma", "EmbeddingGemmaTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "GemmaSearch", "EmbeddingGemma", "EmbeddingGemmaTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
         ),
         .testTarget(
             name: "GemmaAnsweringTests",

@@ -32,8 +32,11 @@ public enum SearchError: Error, Sendable, Equatable, CustomStringConvertible {
     case fileChanged(String)
     /// An invalid option value, with the reason.
     case invalidOption(String)
-    /// SQLite reported an error.
+    /// The store reported an error.
     case storage(String)
+    /// The database holding the index (`location`, without its password) cannot be reached or
+    /// refused the connection; a server answers 503 and tries again on the next request.
+    case storeUnavailable(location: String, reason: String)
     /// The embedding model failed (loading, unsupported dimensions, ...).
     case model(EmbeddingGemmaError)
 
@@ -69,6 +72,8 @@ public enum SearchError: Error, Sendable, Equatable, CustomStringConvertible {
             return reason
         case .storage(let message):
             return "index storage error: \(message)"
+        case .storeUnavailable(let location, let reason):
+            return "the index database \(location) is unavailable: \(reason)"
         case .model(let error):
             return error.description
         }

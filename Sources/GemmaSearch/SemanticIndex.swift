@@ -1,8 +1,9 @@
 import EmbeddingGemma
 import Foundation
 
-/// A local semantic index over files: walks folders, chunks text by model tokens, embeds it with
-/// EmbeddingGemma's document prompt and stores it in one SQLite file; searches by meaning
+/// A semantic index over files: walks folders, chunks text by model tokens, embeds it with
+/// EmbeddingGemma's document prompt and stores it in one SQLite file, or in a PostgreSQL
+/// database with pgvector (`path` a `postgres://` URL, see ``PostgresLocation``); searches by meaning
 /// (query prompt, two-stage compressed vector search) fused with exact lexical matches (FTS5).
 ///
 /// ```swift
@@ -17,7 +18,7 @@ import Foundation
 /// An index is safe to use from many tasks at once; searches run while an update (in this or
 /// another process) writes, and see its work batch by batch.
 public final class SemanticIndex: Sendable {
-    /// Where the index is (its file).
+    /// Where the index is: its file, or its database's URL without the password.
     public let path: String
     /// The model that embeds queries and documents.
     public let model: EmbeddingModel
@@ -43,6 +44,11 @@ public final class SemanticIndex: Sendable {
     ///   ``SearchError/settingOutOfRange(_:value:allowed:)`` for bad options.
     public convenience init(path: String, model: IndexModel = .recorded, options: IndexOptions = IndexOptions(),
                             rebuild: Bool = false, create: Bool = true) throws(SearchError) {
+        if PostgresLocation.isDatabaseURL(path) {
+            let store = try PostgresIndexStore(location: PostgresLocation(url: path), create: create)
+            try self.init(store: store, model: model, options: options, rebuild: rebuild, create: create)
+            return
+        }
         let absolute = FileWalker.absolute(path)
         let exists = FileManager.default.fileExists(atPath: absolute)
         guard exists || create else { throw .indexNotFound(path: absolute) }
@@ -74,6 +80,10 @@ public final class SemanticIndex: Sendable {
     /// - Throws: ``SearchError/indexNotFound(path:)`` when there is no index, and the errors of
     ///   ``init(path:model:options:rebuild:create:)``.
     public static func open(path: String, model: EmbeddingModel? = nil) throws(SearchError) -> SemanticIndex {
+        if PostgresLocation.isDatabaseURL(path) {
+            return try SemanticIndex(store: existingStore(at: path), model: model.map { IndexModel.given($0) } ?? .recorded,
+                                     options: IndexOptions(), rebuild: false, create: false)
+        }
         let store = try SQLiteIndexStore(path: FileWalker.absolute(path), create: false)
         // The first stage is read while the model loads (a search from a cold start waits for both).
         if let stored = try store.metadata() { store.cache.prefetch(store, dimensions: stored.dimensions) }
@@ -147,7 +157,15 @@ public final class SemanticIndex: Sendable {
     /// Removes `paths` from the index at `indexPath` without loading a model.
     @discardableResult
     public static func remove(_ paths: [String], fromIndexAt indexPath: String) throws(SearchError) -> Int {
-        try remove(paths, store: SQLiteIndexStore(path: FileWalker.absolute(indexPath), create: false))
+        try remove(paths, store: existingStore(at: indexPath))
+    }
+
+    /// The store of an existing index: a PostgreSQL URL's database, else the SQLite file at `location`.
+    private static func existingStore(at location: String) throws(SearchError) -> any IndexStore {
+        if PostgresLocation.isDatabaseURL(location) {
+            return try PostgresIndexStore(location: PostgresLocation(url: location), create: false)
+        }
+        return try SQLiteIndexStore(path: FileWalker.absolute(location), create: false)
     }
 
     private static func remove(_ paths: [String], store: any IndexStore) throws(SearchError) -> Int {
@@ -168,7 +186,7 @@ public final class SemanticIndex: Sendable {
 
     /// What the index at `indexPath` holds, read without loading a model.
     public static func statistics(ofIndexAt indexPath: String) throws(SearchError) -> IndexStatistics {
-        try statistics(store: SQLiteIndexStore(path: FileWalker.absolute(indexPath), create: false))
+        try statistics(store: existingStore(at: indexPath))
     }
 
     private static func statistics(store: any IndexStore) throws(SearchError) -> IndexStatistics {

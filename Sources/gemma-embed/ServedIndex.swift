@@ -14,7 +14,7 @@ struct ServedIndex {
 
     static func open(explicitPath: String?, defaultPath: String, watch: [String], modelOptions: ModelOptions, logger: Logger) throws -> ServedIndex {
         let path = explicitPath ?? defaultPath
-        let exists = FileManager.default.fileExists(atPath: path)
+        let exists = PostgresLocation.isDatabaseURL(path) || FileManager.default.fileExists(atPath: path)
         guard exists || !watch.isEmpty else {
             if let explicitPath { throw SearchError.indexNotFound(path: URL(fileURLWithPath: explicitPath).standardizedFileURL.path).cliError }
             return ServedIndex(source: .unavailable(reason: "no index at \(path); start the server with --index FILE (and --watch FOLDER to build it)"), model: nil)

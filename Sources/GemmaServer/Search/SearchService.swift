@@ -43,7 +43,7 @@ final class SearchService: Sendable {
     /// Searches with the query embedded through the batching queue; the rest runs off the event loops.
     func search(_ request: SearchRequest) async throws(APIError) -> (hits: [SearchHit], embedMilliseconds: Double) {
         let index = try requireIndex()
-        if let path = request.path { try checkScope(path, in: index) }
+        if let path = request.path { try await checkScope(path, in: index) }
         let clock = ContinuousClock()
         let started = clock.now
         let vector = try await embedQuery(request.query, index: index)
@@ -69,10 +69,9 @@ final class SearchService: Sendable {
     }
 
     /// A 400 naming `path` unless it is an absolute path with indexed files at or below it.
-    func checkScope(_ path: String, in index: SemanticIndex) throws(APIError) {
+    func checkScope(_ path: String, in index: SemanticIndex) async throws(APIError) {
         guard path.hasPrefix("/") else { throw APIError(.badRequest, "path must be an absolute path (got '\(path)')", param: "path") }
-        let held: Bool
-        do { held = try index.holdsFiles(under: path) } catch { throw APIError(.serviceUnavailable, error.description) }
+        let held = try await Self.offload { () throws(SearchError) in try index.holdsFiles(under: path) }
         guard held else { throw APIError(.badRequest, "path \(path) holds no indexed files", param: "path") }
     }
 
@@ -96,7 +95,8 @@ final class SearchService: Sendable {
         case .invalidLimit: return APIError(.badRequest, error.description, param: "k")
         case .fileNotIndexed, .fileChanged: return APIError(.notFound, error.description, param: "path")
         case .invalidOption: return APIError(.badRequest, error.description)
-        case .indexLocked, .storage, .indexCorrupt, .indexNotFound: return APIError(.serviceUnavailable, error.description, retryAfter: 1)
+        case .indexLocked, .storage, .indexCorrupt, .indexNotFound, .storeUnavailable:
+            return APIError(.serviceUnavailable, error.description, retryAfter: 1)
         default: return APIError(.internalServerError, error.description)
         }
     }
