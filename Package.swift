@@ -167,7 +167,7 @@ let package = Package(
         // Retrieval quality on ../shared/search-eval with the real model (release tier).
         .testTarget(
             name: "GemmaSearchModelTests",
-            dependencies: ["GemmaSearch", "EmbeddingGemma"]
+            dependencies: ["GemmaSearch", "EmbeddingGemma", "EmbeddingGemmaTestSupport"]
         ),
     ]
 )

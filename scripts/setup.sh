@@ -26,3 +26,8 @@ fi
 
 scripts/fetch-model.sh
 scripts/fetch-generator.sh
+# PostgreSQL 18 with pgvector for the PostgreSQL store's tests and benchmarks (Linux x86-64;
+# unpacked once into a cache folder, nothing installed system-wide).
+if [ "$(uname -s)" = "Linux" ] && [ "$(uname -m)" = "x86_64" ]; then
+    scripts/postgres.sh install >/dev/null
+fi

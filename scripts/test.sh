@@ -3,11 +3,19 @@
 # release build: the fast tier (no weights), the exactness and retrieval tests against ../shared on
 # the real model, the CLI tests, then the server with the real ollama / openai / LangChain /
 # LlamaIndex clients from PyPI (scripts/test-clients.sh), and the web page in a real browser
-# (scripts/test-browser.sh).
+# (scripts/test-browser.sh). The PostgreSQL store's tests run against a real PostgreSQL 18 with
+# pgvector (scripts/postgres.sh) started here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 export EMBEDDINGGEMMA_REQUIRE_MODEL=1
+# A PostgreSQL server with pgvector for the PostgreSQL store's tests, stopped when the run ends.
+if [ "$(uname -s)" = "Linux" ] && [ "$(uname -m)" = "x86_64" ]; then
+    GEMMA_TEST_POSTGRES_DIR="$(mktemp -d /tmp/gemma-pg.XXXXXX)"
+    export GEMMA_TEST_POSTGRES_DIR EMBEDDINGGEMMA_REQUIRE_POSTGRES=1
+    trap 'scripts/postgres.sh stop "$GEMMA_TEST_POSTGRES_DIR" >/dev/null 2>&1 || true; rm -rf "$GEMMA_TEST_POSTGRES_DIR"' EXIT
+    scripts/postgres.sh start "$GEMMA_TEST_POSTGRES_DIR" >/dev/null
+fi
 swift test -c release "$@"
 GEMMA_EMBED_BIN="$(swift build -c release --show-bin-path)/gemma-embed" scripts/test-clients.sh
 GEMMA_EMBED_BIN="$(swift build -c release --show-bin-path)/gemma-embed" scripts/test-browser.sh

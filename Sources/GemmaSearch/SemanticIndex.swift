@@ -113,11 +113,22 @@ public final class SemanticIndex: Sendable {
             let settings = try options.resolved(for: model)
             let prompt: String
             do { prompt = try model.promptText(.named("document")) } catch { throw .model(error) }
-            metadata = IndexMetadata(modelPath: model.sourcePath, modelFingerprint: model.fingerprint, quantization: model.quantization.rawValue,
-                                     dimensions: settings.dimensions ?? model.dimensions, documentPrompt: prompt,
-                                     chunkTokens: settings.chunkTokens ?? IndexOptions.defaultChunkTokens,
-                                     overlapTokens: settings.overlapTokens ?? IndexOptions.defaultOverlapTokens)
-            try store.reset(metadata)
+            let requested = IndexMetadata(modelPath: model.sourcePath, modelFingerprint: model.fingerprint, quantization: model.quantization.rawValue,
+                                          dimensions: settings.dimensions ?? model.dimensions, documentPrompt: prompt,
+                                          chunkTokens: settings.chunkTokens ?? IndexOptions.defaultChunkTokens,
+                                          overlapTokens: settings.overlapTokens ?? IndexOptions.defaultOverlapTokens)
+            if rebuild {
+                try store.reset(requested)
+                metadata = requested
+            } else {
+                // Another process may have set the index up since it was read: its settings stand.
+                let recorded = try store.setUp(requested)
+                guard recorded.modelFingerprint == requested.modelFingerprint, recorded.dimensions == requested.dimensions else {
+                    throw .modelMismatch(path: path, stored: recorded, requested: requested)
+                }
+                _ = try options.resolved(against: recorded, path: path)
+                metadata = recorded
+            }
         }
         self.path = path
         self.model = model

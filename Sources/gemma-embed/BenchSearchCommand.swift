@@ -23,7 +23,7 @@ struct BenchSearchCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
-    @Option(name: .long, help: "The synthetic index file.")
+    @Option(name: .long, help: "The synthetic index: a file, or a postgres:// URL.")
     var index: String
 
     @Option(name: .long, help: "Chunks in the synthetic index (when building).")
@@ -47,8 +47,15 @@ struct BenchSearchCommand: ParsableCommand {
     @Flag(name: .customLong("dense-only"), help: "Time searches without the full-text phrase lookup.")
     var denseOnly = false
 
+    @Option(name: .long, parsing: .upToNextOption, help: "Also measure searches per second with this many clients at once (for example 1 32).")
+    var clients: [Int] = []
+
+    @Option(name: .customLong("client-seconds"), help: "How long each throughput run lasts.")
+    var clientSeconds = 10.0
+
     func validate() throws {
         guard chunks >= 1, words >= 1, queries >= 1, recallQueries >= 1 else { throw ValidationError("counts must be at least 1") }
+        guard clients.allSatisfy({ (1...256).contains($0) }), clientSeconds > 0 else { throw ValidationError("--clients takes 1 to 256 clients, --client-seconds a positive time") }
         do { _ = try EmbeddingModel.validate(dimensions: dimensions) } catch { throw ValidationError(error.description) }
     }
 
@@ -56,7 +63,10 @@ struct BenchSearchCommand: ParsableCommand {
         do {
             let model = try modelOptions.load()
             let synthetic = SyntheticIndex(vectors: SyntheticVectors(count: chunks, dimensions: dimensions), wordsPerChunk: words)
-            if build || !FileManager.default.fileExists(atPath: index) {
+            let exists = PostgresLocation.isDatabaseURL(index)
+                ? ((try? SemanticIndex.statistics(ofIndexAt: index).chunks) ?? 0) > 0
+                : FileManager.default.fileExists(atPath: index)
+            if build || !exists {
                 let bar = CountBar(total: chunks, unit: "chunks")
                 let started = Date()
                 _ = try synthetic.build(at: index, model: model) { bar.update($0) }
@@ -78,6 +88,10 @@ struct BenchSearchCommand: ParsableCommand {
             print("warm search\(denseOnly ? " (dense only)" : ""): p50 \(result.p50.fixed(2)) ms, p99 \(result.p99.fixed(2)) ms, mean \(result.mean.fixed(2)) ms over \(result.queries)")
             print("query embedding (\(model.quantization.rawValue)): p50 \(embedTimes[embedTimes.count / 2].fixed(2)) ms")
             print("recall@10 against exact float32: \(result.recallAt10.fixed(4)) over \(result.recallQueries) queries")
+            for count in clients {
+                let rate = try SearchBenchmark.throughput(index: opened, synthetic: synthetic, clients: count, seconds: clientSeconds, lexical: !denseOnly)
+                print("throughput with \(count) client\(count == 1 ? "" : "s"): \(rate.fixed(1)) searches/s")
+            }
             print("resident memory: \((Double(result.residentBytes) / 1_048_576).fixed(1)) MiB")
         } catch let error as SearchError {
             throw error.cliError

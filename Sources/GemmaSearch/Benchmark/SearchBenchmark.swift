@@ -54,6 +54,35 @@ public enum SearchBenchmark {
                       recallAt10: Double(found) / Double(10 * recallCount), recallQueries: recallCount, residentBytes: residentBytes())
     }
 
+    /// Searches per second with `clients` threads searching at once for about `seconds`
+    /// (query vectors given, phrase lookup included when `lexical`).
+    public static func throughput(index: SemanticIndex, synthetic: SyntheticIndex, clients: Int, seconds: Double = 10,
+                                  lexical: Bool = true) throws(SearchError) -> Double {
+        let weight: Float = lexical ? SemanticIndex.exactMatchWeight : 0
+        let counts = LockedValue([Int](repeating: 0, count: clients))
+        let failure = LockedValue<SearchError?>(nil)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let end = start + .milliseconds(Int(seconds * 1000))
+        DispatchQueue.concurrentPerform(iterations: clients) { client in
+            var n = 0
+            while clock.now < end, failure.value == nil {
+                let number = 20_000 + client * 100_000 + n
+                do {
+                    _ = try index.search(synthetic.queryText(number), vector: synthetic.vectors.query(number), limit: 10, lexicalWeight: weight)
+                } catch let error as SearchError {
+                    failure.value = error
+                } catch {
+                    failure.value = .storage("\(error)")
+                }
+                n += 1
+            }
+            counts.update { $0[client] = n }
+        }
+        if let error = failure.value { throw error }
+        return Double(counts.value.reduce(0, +)) / (start.duration(to: clock.now) / .seconds(1))
+    }
+
     /// The `k` chunk numbers nearest to each query by exact cosine, every vector made again from
     /// its number (on all cores).
     static func exactNearest(_ vectors: SyntheticVectors, queries: [[Float]], k: Int) -> [Set<Int>] {

@@ -18,12 +18,13 @@ public struct SyntheticIndex: Sendable {
         self.chunksPerFile = max(1, chunksPerFile)
     }
 
-    /// Makes a new index at `path` (replacing any) recorded as built with `model` at the
+    /// Makes a new index at `path` (a file or a PostgreSQL URL; replacing any) recorded as built with `model` at the
     /// vectors' width, and writes every chunk, a few hundred files per transaction.
     /// - Parameter progress: chunks written so far, after each transaction.
     public func build(at path: String, model: EmbeddingModel, progress: (Int) -> Void = { _ in }) throws(SearchError) -> SemanticIndex {
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-        let index = try SemanticIndex(path: path, model: model, options: IndexOptions(dimensions: vectors.dimensions == model.dimensions ? nil : vectors.dimensions))
+        let index = try SemanticIndex(path: path, model: .given(model), options: IndexOptions(dimensions: vectors.dimensions == model.dimensions ? nil : vectors.dimensions),
+                                      rebuild: true)
         let words = PseudoWords(seed: vectors.seed)
         let files = (vectors.count + chunksPerFile - 1) / chunksPerFile
         var batch: [IndexedFile] = []

@@ -19,6 +19,9 @@ protocol IndexStore: Sendable {
     func metadata() throws(SearchError) -> IndexMetadata?
     /// Empties the index and records `metadata` (a new or rebuilt index).
     func reset(_ metadata: IndexMetadata) throws(SearchError)
+    /// Sets a new index up with `metadata`, unless another writer set it up first: returns the
+    /// metadata recorded (a store shared by several processes must decide this atomically).
+    func setUp(_ metadata: IndexMetadata) throws(SearchError) -> IndexMetadata
     /// Records that the model was found at `modelPath` (same fingerprint, another place).
     func updateModelPath(_ modelPath: String) throws(SearchError)
 
@@ -55,6 +58,14 @@ protocol IndexStore: Sendable {
     /// Chunks whose text holds `terms` one after another (as FTS5's unicode61 tokenizer splits
     /// words), the best BM25 first, at most `limit`, and how many chunks hold them in all.
     func phraseMatches(_ terms: [String], limit: Int) throws(SearchError) -> (ids: [Int64], total: Int)
+}
+
+extension IndexStore {
+    /// A store used by one process at a time: sets the index up (as ``reset(_:)``).
+    func setUp(_ metadata: IndexMetadata) throws(SearchError) -> IndexMetadata {
+        try reset(metadata)
+        return metadata
+    }
 }
 
 /// The first stage of a dense search, as a store answers it.

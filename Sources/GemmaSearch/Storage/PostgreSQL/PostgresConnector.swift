@@ -9,7 +9,8 @@ import PostgresNIO
 ///
 /// The index's API is synchronous (it runs on the caller's thread, off the cooperative pool: the
 /// server calls it from a dispatch queue). Each call runs its async work in a task on the pool
-/// and waits on a semaphore for at most a deadline. Work that fails because the connection was
+/// and waits on a semaphore for at most a deadline; the tasks run on threads of their own
+/// (``PostgresExecutor``), so callers waiting on the cooperative pool cannot starve them. Work that fails because the connection was
 /// lost (the server restarting, the network gone) is tried again on a new connection until the
 /// deadline; every write is a transaction that replaces whole files, so trying it again after a
 /// lost commit acknowledgement leaves the same rows.
@@ -23,21 +24,24 @@ final class PostgresConnector: Sendable {
         let client = PostgresClient(configuration: try location.clientConfiguration(),
                                     backgroundLogger: Logger(label: "GemmaSearch.postgres", factory: { _ in SwiftLogNoOpLogHandler() }))
         self.client = client
-        running = Task.detached { await client.run() }
+        running = PostgresTasks.detached { await client.run() }
     }
 
     deinit {
         running.cancel()
     }
 
-    /// Runs `work` with the pool and waits for it; a lost connection is retried until `wait` has passed.
-    func run<T: Sendable>(wait: Duration? = nil, _ work: @escaping @Sendable (PostgresClient) async throws -> T) throws(SearchError) -> T {
+    /// Runs `work` with the pool and waits for it; a lost connection is retried until `wait` has
+    /// passed, and the call gives up `grace` later (a connection being made, a query finishing).
+    func run<T: Sendable>(wait: Duration? = nil, grace: Duration = .seconds(2),
+                          _ work: @escaping @Sendable (PostgresClient) async throws -> T) throws(SearchError) -> T {
         let wait = wait ?? location.wait
+        let lastFailure = LockedValue<String?>(nil)
         let box = ResultBox<T>()
         let done = DispatchSemaphore(value: 0)
         let client = client
         let location = location
-        let task = Task.detached {
+        let task = PostgresTasks.detached {
             let deadline = ContinuousClock.now + wait
             var pause = Duration.milliseconds(100)
             while true {
@@ -46,6 +50,7 @@ final class PostgresConnector: Sendable {
                     break
                 } catch {
                     let failure = Self.translate(error, location: location)
+                    if case .storeUnavailable(_, let reason) = failure { lastFailure.value = reason }
                     guard case .storeUnavailable = failure, ContinuousClock.now + pause < deadline, !Task.isCancelled else {
                         box.set(.failure(failure))
                         break
@@ -56,10 +61,13 @@ final class PostgresConnector: Sendable {
             }
             done.signal()
         }
-        let seconds = Double(wait.components.seconds) + Double(wait.components.attoseconds) * 1e-18
-        if done.wait(timeout: .now() + seconds + 1) == .timedOut {
+        let limit = wait + grace
+        let seconds = Double(limit.components.seconds) + Double(limit.components.attoseconds) * 1e-18
+        if done.wait(timeout: .now() + seconds) == .timedOut {
             task.cancel()
-            throw .storeUnavailable(location: location.description, reason: "no answer within \(Int(seconds)) s")
+            let reason = lastFailure.value.map { "\($0) (gave up after \(Int(seconds.rounded())) s)" }
+                ?? "no connection or answer within \(Int(seconds.rounded())) s"
+            throw .storeUnavailable(location: location.description, reason: reason)
         }
         guard let result = box.get() else { throw .storeUnavailable(location: location.description, reason: "the request was cancelled") }
         return try result.get()

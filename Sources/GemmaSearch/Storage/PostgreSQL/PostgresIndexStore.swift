@@ -33,7 +33,7 @@ final class PostgresIndexStore: IndexStore {
         let logger = logger
         // One connection of its own, tried once: a wrong password or host is an error at once,
         // where the pool would keep trying.
-        let opened = try connector.run(wait: .zero) { _ in
+        let opened = try connector.run(wait: .zero, grace: .seconds(30)) { _ in
             let connection = try await PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration,
                                                                   id: 0, logger: logger).get()
             do {
@@ -58,7 +58,11 @@ final class PostgresIndexStore: IndexStore {
         }
         if version == nil {
             do {
-                try await connection.query("CREATE EXTENSION IF NOT EXISTS vector", logger: logger)
+                // Under the schema lock: processes opening a new database at once would race here.
+                try await connection.withTransaction(logger: logger) { connection in
+                    try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.lockKey))", logger: logger)
+                    try await connection.query("CREATE EXTENSION IF NOT EXISTS vector", logger: logger)
+                }
             } catch let error as PSQLError {
                 let message = error.serverInfo?[.message] ?? "\(error.code)"
                 throw SearchError.storage("pgvector is not available in the database \(location): \(message); install pgvector 0.8 or later on the server and run CREATE EXTENSION vector in that database as its owner or a superuser")
@@ -128,6 +132,16 @@ final class PostgresIndexStore: IndexStore {
     }
 
     func reset(_ metadata: IndexMetadata) throws(SearchError) {
+        _ = try reset(metadata, unlessSetUp: false)
+    }
+
+    func setUp(_ metadata: IndexMetadata) throws(SearchError) -> IndexMetadata {
+        try reset(metadata, unlessSetUp: true)
+    }
+
+    /// Empties the tables and records `metadata`, under the schema lock; with `unlessSetUp`, an
+    /// index another process set up meanwhile is kept, and its metadata returned.
+    private func reset(_ metadata: IndexMetadata, unlessSetUp: Bool) throws(SearchError) -> IndexMetadata {
         let location = connector.location
         let logger = logger
         var pairs = metadata.pairs
@@ -136,8 +150,15 @@ final class PostgresIndexStore: IndexStore {
         pairs["hnsw_ef_construction"] = String(location.efConstruction)
         pairs["updated_at"] = String(Date().timeIntervalSince1970)
         let settings = pairs
-        try transaction { connection in
+        let recorded = try transaction { connection -> (IndexMetadata, String)? in
             try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.lockKey))", logger: logger)
+            if unlessSetUp {
+                var pairs: [String: String] = [:]
+                for try await (key, value) in try await connection.query("SELECT key, value FROM gemma_meta", logger: logger).decode((String, String).self) {
+                    pairs[key] = value
+                }
+                if let existing = IndexMetadata(pairs: pairs) { return (existing, pairs["vector_index"] ?? "") }
+            }
             try await connection.query("TRUNCATE gemma_chunks, gemma_files", logger: logger)
             for statement in PostgresSchema.vectorColumn(dimensions: metadata.dimensions, index: location.vectorIndex, m: location.m,
                                                          efConstruction: location.efConstruction) {
@@ -145,8 +166,14 @@ final class PostgresIndexStore: IndexStore {
             }
             try await connection.query("DELETE FROM gemma_meta", logger: logger)
             try await connection.query("INSERT INTO gemma_meta(key, value) SELECT * FROM unnest(\(Array(settings.keys))::text[], \(Array(settings.values))::text[])", logger: logger)
+            return nil
+        }
+        if let (existing, kind) = recorded {
+            indexKind.value = PostgresLocation.VectorIndex(rawValue: kind) ?? location.vectorIndex
+            return existing
         }
         indexKind.value = location.vectorIndex
+        return metadata
     }
 
     func updateModelPath(_ modelPath: String) throws(SearchError) {
@@ -323,18 +350,5 @@ final class PostgresIndexStore: IndexStore {
             }
             return counts
         }
-    }
-}
-
-/// A value behind a lock.
-final class LockedValue<Value: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Value
-
-    init(_ value: Value) { stored = value }
-
-    var value: Value {
-        get { lock.lock(); defer { lock.unlock() }; return stored }
-        set { lock.lock(); stored = newValue; lock.unlock() }
     }
 }

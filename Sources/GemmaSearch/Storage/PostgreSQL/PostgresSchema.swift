@@ -83,6 +83,9 @@ enum PostgresSchema {
         var statements = [
             "DROP INDEX IF EXISTS gemma_chunks_embedding",
             "ALTER TABLE gemma_chunks ALTER COLUMN embedding TYPE vector(\(dimensions))",
+            // Vectors kept in the row (3 kB at 768 dimensions): not compressed (random floats do
+            // not compress) nor moved out of line, so exact scoring reads them with the row.
+            "ALTER TABLE gemma_chunks ALTER COLUMN embedding SET STORAGE PLAIN",
         ]
         if let expression = indexExpression(index, dimensions: dimensions) {
             statements.append("CREATE INDEX gemma_chunks_embedding ON gemma_chunks USING hnsw (\(expression)) WITH (m = \(m), ef_construction = \(efConstruction))")
