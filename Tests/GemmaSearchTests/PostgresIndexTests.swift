@@ -115,6 +115,31 @@ struct PostgresIndexTests {
         #expect(try index.statistics().files == names.count, "nothing was dropped")
     }
 
+    @Test("an index built with another model or width is refused with the SQLite store's error; a rebuild starts over")
+    func modelMismatch() throws {
+        guard let server = try Self.server() else { return }
+        let (_, root) = try SemanticIndexTests.newIndex()
+        let url = try server.makeDatabase()
+        let index = try SemanticIndex(path: url, model: Self.model, options: Self.options)
+        try index.update([root], options: Self.options)
+        var other = index.metadata
+        other.modelFingerprint = "0123456789abcdef"
+        try index.store.reset(other)
+        #expect(throws: SearchError.modelMismatch(path: index.path, stored: other, requested: index.metadata)) {
+            try SemanticIndex(path: url, model: Self.model, options: Self.options)
+        }
+        var narrower = index.metadata
+        narrower.dimensions = 8
+        try index.store.reset(index.metadata)
+        #expect(throws: SearchError.modelMismatch(path: index.path, stored: index.metadata, requested: narrower)) {
+            try SemanticIndex(path: url, model: Self.model, options: IndexOptions(dimensions: 8))
+        }
+        try index.update([root], options: Self.options)
+        let rebuilt = try SemanticIndex(path: url, model: Self.model, options: Self.options, rebuild: true)
+        #expect(try rebuilt.statistics().chunks == 0)
+        #expect(try rebuilt.statistics().files == 0)
+    }
+
     @Test("pgvector's binary forms: vector, halfvec and vector arrays read back as PostgreSQL prints them")
     func wireFormat() throws {
         guard let server = try Self.server() else { return }
@@ -137,9 +162,6 @@ struct PostgresIndexTests {
             return vector
         }
         #expect(read == [0.5, -1, 3])
-        for value: Float in [0, 1, -1, 0.1, 65504, 70000, 6e-8, 3e-5, -2.5, .infinity] {
-            #expect(HalfFloat.value(of: HalfFloat.bits(of: value)) == Float(Float16Reference.round(value)))
-        }
     }
 
     @Test("a wrong password, a closed port, a missing database, no pgvector, a bad URL: one clear error each")
@@ -165,6 +187,14 @@ struct PostgresIndexTests {
         let plain = server.url(database: database).replacingOccurrences(of: "gemma:gemma-test@", with: "plain:plain-pw@")
         let noVector = failure(plain)
         #expect(noVector?.description.contains("pgvector is not available") == true, "\(String(describing: noVector))")
+        // TLS: asked for of a server without it is an error; preferred, it falls back to plain; off, it is not tried.
+        let noTLS = failure(url + "?sslmode=require")
+        #expect(noTLS?.description.contains("does not offer TLS") == true, "\(String(describing: noTLS))")
+        let plainURL = try server.makeDatabase()
+        #expect(failure(plainURL + "?sslmode=prefer") == nil)
+        #expect(failure(plainURL + "?sslmode=disable") == nil)
+        #expect(failure(try server.socketURL.replacingOccurrences(of: "/gemma?", with: "/\(plainURL.split(separator: "/").last ?? "")?")) == nil,
+                "a Unix socket folder")
         #expect(failure("postgres://u@h/db?vector_index=ivf")?.description.contains("vector_index must be one of") == true)
         #expect(failure("postgres://u@h/db?ef_search=0")?.description.contains("ef_search") == true)
         #expect(failure("postgres://u@h/db?colour=red")?.description.contains("unknown parameter 'colour'") == true)
@@ -172,16 +202,5 @@ struct PostgresIndexTests {
         #expect(throws: expected) {
             _ = try SemanticIndex.open(path: server.url(database: database), model: Self.model)
         }
-    }
-}
-
-/// Float16 rounding by the hardware type where Swift has it, as the reference for ``HalfFloat``.
-enum Float16Reference {
-    static func round(_ value: Float) -> Float {
-        #if arch(x86_64) && os(macOS)
-        return value
-        #else
-        return Float(Float16(value))
-        #endif
     }
 }

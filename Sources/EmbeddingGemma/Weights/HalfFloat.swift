@@ -1,8 +1,9 @@
 /// IEEE 754 half-precision conversion that works on every platform
-/// (Swift's `Float16` is unavailable on Intel Macs).
-enum HalfFloat {
+/// (Swift's `Float16` is unavailable on Intel Macs). Package-wide: the PostgreSQL store writes
+/// pgvector's `halfvec` with it.
+package enum HalfFloat {
     /// The float32 value of the half-precision bit pattern `bits`.
-    static func toFloat(_ bits: UInt16) -> Float {
+    package static func toFloat(_ bits: UInt16) -> Float {
         let sign = UInt32(bits & 0x8000) << 16
         let exponent = Int(bits >> 10) & 0x1F
         let mantissa = UInt32(bits & 0x3FF)
@@ -18,7 +19,7 @@ enum HalfFloat {
     }
 
     /// The half-precision bit pattern nearest to `value` (ties to even; overflow to infinity).
-    static func fromFloat(_ value: Float) -> UInt16 {
+    package static func fromFloat(_ value: Float) -> UInt16 {
         let bits = value.bitPattern
         let sign = UInt16((bits >> 16) & 0x8000)
         if value.isNaN { return sign | 0x7E00 }

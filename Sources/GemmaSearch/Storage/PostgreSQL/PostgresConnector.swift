@@ -76,6 +76,11 @@ final class PostgresConnector: Sendable {
     /// A failure as a ``SearchError``: a lost or refused connection is ``SearchError/storeUnavailable(location:reason:)``.
     static func translate(_ error: any Error, location: PostgresLocation) -> SearchError {
         if let error = error as? SearchError { return error }
+        // A transaction's error is the one that stopped it (begin, the work, or commit).
+        if let wrapped = error as? PostgresTransactionError,
+           let cause = wrapped.beginError ?? wrapped.closureError ?? wrapped.commitError {
+            return translate(cause, location: location)
+        }
         let place = location.description
         if let error = error as? PSQLError {
             switch error.code {

@@ -15,8 +15,9 @@ extension PostgresIndexStore {
         let vector = PostgresVector(query, types: types)
         let half = PostgresVector(query, types: types, half: true)
         let location = connector.location
-        // HNSW returns at most ef_search rows; the bit index's candidates are re-ranked exactly.
-        let shortlist = kind == .bit ? min(max(candidates, limit), 1000) : limit
+        // HNSW returns at most ef_search rows; the bit index's candidates (the search's effort, or
+        // ef_search when larger) are re-ranked exactly.
+        let shortlist = kind == .bit ? min(max(candidates, limit, location.efSearch), 1000) : limit
         let effort = min(max(location.efSearch, shortlist), 1000)
         let range = prefix.map(Self.folderRange)
         return try read { client in

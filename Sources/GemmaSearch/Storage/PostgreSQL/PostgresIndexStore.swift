@@ -63,9 +63,10 @@ final class PostgresIndexStore: IndexStore {
                     try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.lockKey))", logger: logger)
                     try await connection.query("CREATE EXTENSION IF NOT EXISTS vector", logger: logger)
                 }
-            } catch let error as PSQLError {
-                let message = error.serverInfo?[.message] ?? "\(error.code)"
-                throw SearchError.storage("pgvector is not available in the database \(location): \(message); install pgvector 0.8 or later on the server and run CREATE EXTENSION vector in that database as its owner or a superuser")
+            } catch {
+                let cause = (error as? PostgresTransactionError).flatMap { $0.closureError ?? $0.beginError ?? $0.commitError } ?? error
+                let message = (cause as? PSQLError).map { $0.serverInfo?[.message] ?? "\($0.code)" } ?? "\(cause)"
+                throw SearchError.storage("pgvector is not available in the database \(location): \(message); install pgvector 0.8 or later on the server and have a superuser run CREATE EXTENSION vector in that database")
             }
             for try await found in try await connection.query("SELECT extversion FROM pg_extension WHERE extname = 'vector'", logger: logger).decode(String.self) {
                 version = found

@@ -1,3 +1,4 @@
+import EmbeddingGemma
 import NIOCore
 import PostgresNIO
 
@@ -25,7 +26,7 @@ struct PostgresVector: PostgresDynamicTypeEncodable, Sendable {
         buffer.writeInteger(Int16(truncatingIfNeeded: values.count))
         buffer.writeInteger(Int16(0))
         if half {
-            for value in values { buffer.writeInteger(HalfFloat.bits(of: value)) }
+            for value in values { buffer.writeInteger(HalfFloat.fromFloat(value)) }
         } else {
             for value in values { buffer.writeInteger(value.bitPattern) }
         }
@@ -40,7 +41,7 @@ struct PostgresVector: PostgresDynamicTypeEncodable, Sendable {
         for index in values.indices {
             if half {
                 guard let bits = buffer.readInteger(as: UInt16.self) else { return nil }
-                values[index] = HalfFloat.value(of: bits)
+                values[index] = HalfFloat.toFloat(bits)
             } else {
                 guard let bits = buffer.readInteger(as: UInt32.self) else { return nil }
                 values[index] = Float(bitPattern: bits)
@@ -83,46 +84,4 @@ struct PostgresVectorTypes: Sendable, Hashable {
     var vector: PostgresDataType
     var vectorArray: PostgresDataType
     var halfvec: PostgresDataType
-}
-
-/// IEEE 754 half precision by bits (Swift's `Float16` is not available on every platform).
-enum HalfFloat {
-    /// The nearest half-precision value (ties to even), as bits.
-    static func bits(of value: Float) -> UInt16 {
-        let bits = value.bitPattern
-        let sign = UInt16((bits >> 16) & 0x8000)
-        let exponent = Int((bits >> 23) & 0xFF)
-        var mantissa = bits & 0x7F_FFFF
-        if exponent == 0xFF { return sign | 0x7C00 | (mantissa != 0 ? 0x200 : 0) }
-        let halfExponent = exponent - 127 + 15
-        if halfExponent >= 0x1F { return sign | 0x7C00 }
-        if halfExponent <= 0 {
-            guard halfExponent >= -10 else { return sign }
-            mantissa |= 0x80_0000
-            let shift = UInt32(14 - halfExponent)
-            var half = mantissa >> shift
-            let remainder = mantissa & ((1 << shift) - 1)
-            let halfway = UInt32(1) << (shift - 1)
-            if remainder > halfway || (remainder == halfway && half & 1 == 1) { half += 1 }
-            return sign | UInt16(half)
-        }
-        var half = UInt32(halfExponent) << 10 | (mantissa >> 13)
-        let remainder = mantissa & 0x1FFF
-        // A carry out of the mantissa moves the exponent on (to infinity past the largest).
-        if remainder > 0x1000 || (remainder == 0x1000 && half & 1 == 1) { half += 1 }
-        return sign | UInt16(truncatingIfNeeded: half)
-    }
-
-    /// The value of half-precision bits.
-    static func value(of bits: UInt16) -> Float {
-        let sign = UInt32(bits & 0x8000) << 16
-        let exponent = Int((bits >> 10) & 0x1F)
-        let mantissa = UInt32(bits & 0x3FF)
-        if exponent == 0 {
-            let magnitude = Float(mantissa) * 0x1p-24
-            return sign == 0 ? magnitude : -magnitude
-        }
-        if exponent == 0x1F { return Float(bitPattern: sign | 0x7F80_0000 | (mantissa << 13)) }
-        return Float(bitPattern: sign | UInt32(exponent - 15 + 127) << 23 | (mantissa << 13))
-    }
 }
