@@ -68,9 +68,9 @@ struct IndexCommand: ParsableCommand {
             if stats || remove {
                 if remove {
                     let removed = try SemanticIndex.remove(paths, fromIndexAt: indexPath)
-                    Diagnostics.note("removed \(removed) file\(removed == 1 ? "" : "s") from \(indexPath)")
+                    Diagnostics.note("removed \(removed) file\(removed == 1 ? "" : "s") from \(PostgresLocation.redacted(indexPath))")
                 }
-                if stats { printStatistics(try SemanticIndex.statistics(ofIndexAt: indexPath), path: indexPath) }
+                if stats { printStatistics(try SemanticIndex.statistics(ofIndexAt: indexPath), path: PostgresLocation.redacted(indexPath)) }
                 return
             }
             for path in paths where !FileManager.default.fileExists(atPath: path) {

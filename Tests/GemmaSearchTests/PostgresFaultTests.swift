@@ -75,7 +75,7 @@ struct PostgresFaultTests {
         #expect(outage.value.stopped)
         let searchError = try #require(outage.value.searchError)
         guard case .storeUnavailable = searchError else { Issue.record("search during the outage: \(searchError)"); return }
-        #expect(outage.value.seconds < 5, "a search waits at most wait= seconds (1) for the database")
+        #expect(outage.value.seconds < 4, "a search waits about wait= seconds (1) for the database")
         #expect(!summary.interrupted)
         #expect(summary.filesAdded == 240)
         #expect(try Self.fingerprint(own, database: Self.databaseName(url)) == clean)

@@ -146,19 +146,20 @@ struct PostgresIndexTests {
         let url = try server.makeDatabase()
         let store = try PostgresIndexStore(location: PostgresLocation(url: url), create: true)
         let values: [Float] = [1, -2.5, 0.1, 65504, 1e-8, -0.0]
-        let printed = try store.read { client -> [String] in
+        let logger = store.logger
+        let printed = try store.read { connection -> [String] in
             var rows: [String] = []
             let query: PostgresQuery = """
                 SELECT \(PostgresVector(values, types: store.types))::text, \(PostgresVector(values, types: store.types, half: true))::text,
                        (\(PostgresVectorArray([values, [3, 4, 5, 6, 7, 8]], types: store.types)))[2]::text
                 """
-            for try await (a, b, c) in try await client.query(query).decode((String, String, String).self) { rows = [a, b, c] }
+            for try await (a, b, c) in try await connection.query(query, logger: logger).decode((String, String, String).self) { rows = [a, b, c] }
             return rows
         }
         #expect(printed == ["[1,-2.5,0.1,65504,1e-08,-0]", "[1,-2.5,0.099975586,65504,0,-0]", "[3,4,5,6,7,8]"])
-        let read = try store.read { client -> [Float]? in
+        let read = try store.read { connection -> [Float]? in
             var vector: [Float]?
-            for try await bytes in try await client.query("SELECT '[0.5,-1,3]'::vector").decode(ByteBuffer.self) { vector = PostgresVector.read(bytes) }
+            for try await bytes in try await connection.query("SELECT '[0.5,-1,3]'::vector", logger: logger).decode(ByteBuffer.self) { vector = PostgresVector.read(bytes) }
             return vector
         }
         #expect(read == [0.5, -1, 3])

@@ -3,7 +3,7 @@ import Foundation
 /// Where an index keeps what it knows: the settings it was built with, the files it has seen,
 /// their chunks with text and vectors. ``SemanticIndex`` reads and writes only through this; a
 /// store is one folder under `Storage/` (`SQLite/`: one file, the dense search's first stage in
-/// memory).
+/// memory; `PostgreSQL/`: a database with pgvector, shared by many processes).
 ///
 /// A store writes whole files in one transaction (a reader sees all of a file's chunks or none),
 /// and may be read while another task or process writes.

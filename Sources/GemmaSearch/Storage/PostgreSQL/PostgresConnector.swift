@@ -16,37 +16,66 @@ import PostgresNIO
 /// lost commit acknowledgement leaves the same rows.
 final class PostgresConnector: Sendable {
     let location: PostgresLocation
-    let client: PostgresClient
-    private let running: Task<Void, Never>
+    /// The pool, its background task and its number (a pool that cannot connect is replaced).
+    private let pool: LockedValue<Pool>
+    /// How long one attempt waits for a connection from the pool before the pool is replaced
+    /// (at most; a call that waits less for the database waits as long for a connection).
+    static let leaseTimeout: Duration = .seconds(5)
+
+    private struct Pool: Sendable {
+        var client: PostgresClient
+        var running: Task<Void, Never>
+        var number: Int
+        var started: ContinuousClock.Instant
+    }
 
     init(location: PostgresLocation) throws(SearchError) {
         self.location = location
-        let client = PostgresClient(configuration: try location.clientConfiguration(),
-                                    backgroundLogger: Logger(label: "GemmaSearch.postgres", factory: { _ in SwiftLogNoOpLogHandler() }))
-        self.client = client
-        running = PostgresTasks.detached { await client.run() }
+        pool = LockedValue(try Self.makePool(location, number: 0))
     }
 
     deinit {
-        running.cancel()
+        pool.value.running.cancel()
     }
 
-    /// Runs `work` with the pool and waits for it; a lost connection is retried until `wait` has
-    /// passed, and the call gives up `grace` later (a connection being made, a query finishing).
+    private static func makePool(_ location: PostgresLocation, number: Int) throws(SearchError) -> Pool {
+        let client = PostgresClient(configuration: try location.clientConfiguration(),
+                                    backgroundLogger: Logger(label: "GemmaSearch.postgres", factory: { _ in SwiftLogNoOpLogHandler() }))
+        return Pool(client: client, running: PostgresTasks.detached { await client.run() }, number: number, started: .now)
+    }
+
+    /// Replaces pool `number` (unless another caller already did, or it is younger than a second):
+    /// a fresh pool connects at once, where one that watched the server go away may wait out its
+    /// back-off.
+    private func replacePool(_ number: Int) {
+        var retired: Task<Void, Never>?
+        pool.update { current in
+            guard current.number == number, current.started.duration(to: .now) > .seconds(1),
+                  let fresh = try? Self.makePool(location, number: number + 1) else { return }
+            retired = current.running
+            current = fresh
+        }
+        retired?.cancel()
+    }
+
+    /// Runs `work` on a connection from the pool and waits for it. A lost connection, or none
+    /// within ``leaseTimeout``, is tried again (on a new pool) until `wait` has passed; the call
+    /// gives up `grace` later (a query finishing).
     func run<T: Sendable>(wait: Duration? = nil, grace: Duration = .seconds(2),
-                          _ work: @escaping @Sendable (PostgresClient) async throws -> T) throws(SearchError) -> T {
+                          _ work: @escaping @Sendable (PostgresConnection) async throws -> T) throws(SearchError) -> T {
         let wait = wait ?? location.wait
+        let leaseTimeout = max(min(wait, Self.leaseTimeout), .seconds(1))
         let lastFailure = LockedValue<String?>(nil)
         let box = ResultBox<T>()
         let done = DispatchSemaphore(value: 0)
-        let client = client
         let location = location
-        let task = PostgresTasks.detached {
+        let task = PostgresTasks.detached { [self] in
             let deadline = ContinuousClock.now + wait
             var pause = Duration.milliseconds(100)
             while true {
+                let current = pool.value
                 do {
-                    box.set(.success(try await work(client)))
+                    box.set(.success(try await Self.attempt(work, on: current.client, leaseTimeout: leaseTimeout)))
                     break
                 } catch {
                     let failure = Self.translate(error, location: location)
@@ -55,13 +84,14 @@ final class PostgresConnector: Sendable {
                         box.set(.failure(failure))
                         break
                     }
+                    replacePool(current.number)
                     try? await Task.sleep(for: pause)
                     pause = min(pause * 2, .seconds(2))
                 }
             }
             done.signal()
         }
-        let limit = wait + grace
+        let limit = wait + grace + leaseTimeout
         let seconds = Double(limit.components.seconds) + Double(limit.components.attoseconds) * 1e-18
         if done.wait(timeout: .now() + seconds) == .timedOut {
             task.cancel()
@@ -72,6 +102,55 @@ final class PostgresConnector: Sendable {
         guard let result = box.get() else { throw .storeUnavailable(location: location.description, reason: "the request was cancelled") }
         return try result.get()
     }
+
+    /// Runs `work` once, outside the pool (the store's first connection), waiting at most `limit`.
+    func once<T: Sendable>(within limit: Duration, _ work: @escaping @Sendable () async throws -> T) throws(SearchError) -> T {
+        let box = ResultBox<T>()
+        let done = DispatchSemaphore(value: 0)
+        let location = location
+        let task = PostgresTasks.detached {
+            do { box.set(.success(try await work())) } catch { box.set(.failure(Self.translate(error, location: location))) }
+            done.signal()
+        }
+        let seconds = Double(limit.components.seconds)
+        if done.wait(timeout: .now() + seconds) == .timedOut {
+            task.cancel()
+            throw .storeUnavailable(location: location.description, reason: "no answer from \(location.endpoint) within \(Int(seconds)) s")
+        }
+        guard let result = box.get() else { throw .storeUnavailable(location: location.description, reason: "the request was cancelled") }
+        return try result.get()
+    }
+
+    /// One try: a connection leased within ``leaseTimeout`` (else ``LeaseTimeout``), then `work`
+    /// on it for as long as it takes. The lease runs in a task of its own, given up (cancelled)
+    /// when late: the pool may not notice a cancelled lease at once, and no one waits for it.
+    private static func attempt<T: Sendable>(_ work: @escaping @Sendable (PostgresConnection) async throws -> T,
+                                             on client: PostgresClient, leaseTimeout: Duration) async throws -> T {
+        let race = LeaseRace()
+        let task = PostgresTasks.detachedThrowing { () async throws -> T in
+            defer { race.finish(true) }
+            return try await client.withConnection { connection in
+                race.finish(true)
+                // Leased after the attempt was given up: leave the connection to the pool.
+                try Task.checkCancellation()
+                return try await work(connection)
+            }
+        }
+        let timer = PostgresTasks.detached {
+            try? await Task.sleep(for: leaseTimeout)
+            race.finish(false)
+        }
+        let inTime = await race.wait()
+        timer.cancel()
+        guard inTime else {
+            task.cancel()
+            throw LeaseTimeout()
+        }
+        return try await task.value
+    }
+
+    /// No connection from the pool within ``leaseTimeout``.
+    struct LeaseTimeout: Error {}
 
     /// A failure as a ``SearchError``: a lost or refused connection is ``SearchError/storeUnavailable(location:reason:)``.
     static func translate(_ error: any Error, location: PostgresLocation) -> SearchError {
@@ -103,6 +182,9 @@ final class PostgresConnector: Sendable {
             default:
                 return .storage("PostgreSQL at \(place): \(Self.reason(error))")
             }
+        }
+        if error is LeaseTimeout {
+            return .storeUnavailable(location: place, reason: "no connection to \(location.endpoint)")
         }
         if error is CancellationError { return .storeUnavailable(location: place, reason: "the request was cancelled") }
         let text = "\(error)"
@@ -137,5 +219,36 @@ private final class ResultBox<T: Sendable>: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return result
+    }
+}
+
+/// Which came first: a connection (or the attempt's end), or the lease timeout.
+private final class LeaseRace: @unchecked Sendable {
+    private let lock = NSLock()
+    private var outcome: Bool?
+    private var waiter: CheckedContinuation<Bool, Never>?
+
+    /// Records the first outcome (true: leased or ended; false: timed out) and wakes the waiter.
+    func finish(_ value: Bool) {
+        lock.lock()
+        guard outcome == nil else { lock.unlock(); return }
+        outcome = value
+        let waiting = waiter
+        waiter = nil
+        lock.unlock()
+        waiting?.resume(returning: value)
+    }
+
+    func wait() async -> Bool {
+        await withCheckedContinuation { continuation in
+            lock.lock()
+            if let outcome {
+                lock.unlock()
+                continuation.resume(returning: outcome)
+                return
+            }
+            waiter = continuation
+            lock.unlock()
+        }
     }
 }

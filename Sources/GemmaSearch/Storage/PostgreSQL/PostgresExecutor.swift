@@ -53,4 +53,12 @@ enum PostgresTasks {
         }
         return Task.detached(operation: operation)
     }
+
+    /// A throwing task that prefers these threads.
+    static func detachedThrowing<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) -> Task<T, any Error> {
+        if #available(macOS 15, iOS 18, tvOS 18, watchOS 11, *) {
+            return Task.detached(executorPreference: PostgresExecutor.shared, operation: operation)
+        }
+        return Task.detached(operation: operation)
+    }
 }

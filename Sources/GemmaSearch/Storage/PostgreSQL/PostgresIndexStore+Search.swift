@@ -20,8 +20,8 @@ extension PostgresIndexStore {
         let shortlist = kind == .bit ? min(max(candidates, limit, location.efSearch), 1000) : limit
         let effort = min(max(location.efSearch, shortlist), 1000)
         let range = prefix.map(Self.folderRange)
-        return try read { client in
-            try await client.withTransaction(logger: logger) { connection in
+        return try read { connection in
+            try await connection.withTransaction(logger: logger) { connection in
                 try await connection.query("SELECT set_config('hnsw.ef_search', \(String(effort)), true)", logger: logger)
                 if prefix != nil {
                     try await connection.query("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)", logger: logger)
@@ -92,9 +92,9 @@ extension PostgresIndexStore {
         guard !ids.isEmpty else { return [:] }
         let logger = logger
         let location = location
-        return try read { client in
+        return try read { connection in
             var vectors: [Int64: [Float]] = [:]
-            for try await (id, bytes) in try await client.query("SELECT id, embedding FROM gemma_chunks WHERE id = ANY(\(ids))", logger: logger)
+            for try await (id, bytes) in try await connection.query("SELECT id, embedding FROM gemma_chunks WHERE id = ANY(\(ids))", logger: logger)
                 .decode((Int64, ByteBuffer).self) {
                 guard let vector = PostgresVector.read(bytes) else {
                     throw SearchError.indexCorrupt(path: location, reason: "chunk \(id) holds a vector in an unknown form")
@@ -108,10 +108,10 @@ extension PostgresIndexStore {
     func chunks(_ ids: [Int64]) throws(SearchError) -> [Int64: (chunk: StoredChunk, textHash: Int64)] {
         guard !ids.isEmpty else { return [:] }
         let logger = logger
-        return try read { client in
+        return try read { connection in
             var result: [Int64: (chunk: StoredChunk, textHash: Int64)] = [:]
             let query: PostgresQuery = "SELECT id, path, start_line, end_line, title, body, text_hash FROM gemma_chunks WHERE id = ANY(\(ids))"
-            for try await row in try await client.query(query, logger: logger).decode((Int64, String, Int32, Int32, String?, String, Int64).self) {
+            for try await row in try await connection.query(query, logger: logger).decode((Int64, String, Int32, Int32, String?, String, Int64).self) {
                 let chunk = StoredChunk(id: row.0, path: row.1, startLine: Int(row.2), endLine: Int(row.3), title: row.4, text: row.5)
                 result[row.0] = (chunk, row.6)
             }
@@ -122,14 +122,14 @@ extension PostgresIndexStore {
     func phraseMatches(_ terms: [String], limit: Int) throws(SearchError) -> (ids: [Int64], total: Int) {
         guard let phrase = PostgresTerms.phrase(terms) else { return ([], 0) }
         let logger = logger
-        return try read { client in
+        return try read { connection in
             var ids: [Int64] = []
             var total = 0
             let query: PostgresQuery = """
                 SELECT id, count(*) OVER () FROM gemma_chunks WHERE terms @@ \(phrase)::tsquery
                 ORDER BY ts_rank(terms, \(phrase)::tsquery) DESC, id LIMIT \(limit)
                 """
-            for try await (id, count) in try await client.query(query, logger: logger).decode((Int64, Int64).self) {
+            for try await (id, count) in try await connection.query(query, logger: logger).decode((Int64, Int64).self) {
                 ids.append(id)
                 total = Int(count)
             }

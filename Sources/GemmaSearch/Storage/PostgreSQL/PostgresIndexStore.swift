@@ -33,7 +33,7 @@ final class PostgresIndexStore: IndexStore {
         let logger = logger
         // One connection of its own, tried once: a wrong password or host is an error at once,
         // where the pool would keep trying.
-        let opened = try connector.run(wait: .zero, grace: .seconds(30)) { _ in
+        let opened = try connector.once(within: .seconds(30)) {
             let connection = try await PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration,
                                                                   id: 0, logger: logger).get()
             do {
@@ -104,8 +104,8 @@ final class PostgresIndexStore: IndexStore {
         return (types, kind)
     }
 
-    /// Runs `work` on the pool, waiting for the database at most the location's `wait`.
-    func read<T: Sendable>(_ work: @escaping @Sendable (PostgresClient) async throws -> T) throws(SearchError) -> T {
+    /// Runs `work` on a connection from the pool, waiting for the database at most the location's `wait`.
+    func read<T: Sendable>(_ work: @escaping @Sendable (PostgresConnection) async throws -> T) throws(SearchError) -> T {
         try connector.run(work)
     }
 
@@ -113,8 +113,8 @@ final class PostgresIndexStore: IndexStore {
     /// lost: an indexer rides out a database restart.
     func transaction<T: Sendable>(_ work: @escaping @Sendable (PostgresConnection) async throws -> T) throws(SearchError) -> T {
         let logger = logger
-        return try connector.run(wait: max(connector.location.wait, .seconds(120))) { client in
-            try await client.withTransaction(logger: logger) { connection in try await work(connection) }
+        return try connector.run(wait: max(connector.location.wait, .seconds(120))) { connection in
+            try await connection.withTransaction(logger: logger) { connection in try await work(connection) }
         }
     }
 
@@ -122,9 +122,9 @@ final class PostgresIndexStore: IndexStore {
 
     func metadata() throws(SearchError) -> IndexMetadata? {
         let logger = logger
-        let pairs = try read { client in
+        let pairs = try read { connection in
             var pairs: [String: String] = [:]
-            for try await (key, value) in try await client.query("SELECT key, value FROM gemma_meta", logger: logger).decode((String, String).self) {
+            for try await (key, value) in try await connection.query("SELECT key, value FROM gemma_meta", logger: logger).decode((String, String).self) {
                 pairs[key] = value
             }
             return pairs
@@ -192,10 +192,10 @@ final class PostgresIndexStore: IndexStore {
 
     func file(at path: String) throws(SearchError) -> StoredFile? {
         let logger = logger
-        return try read { client in
+        return try read { connection in
             var found: StoredFile?
             let query: PostgresQuery = "SELECT id, path, size, modified, hash, chunk_count FROM gemma_files WHERE path = \(path) AND skipped IS NULL"
-            for try await row in try await client.query(query, logger: logger).decode((Int64, String, Int64, Int64, String, Int32).self) {
+            for try await row in try await connection.query(query, logger: logger).decode((Int64, String, Int64, Int64, String, Int32).self) {
                 found = StoredFile(id: row.0, path: row.1, size: row.2, modified: row.3, hash: row.4, chunkCount: Int(row.5))
             }
             return found
@@ -204,10 +204,10 @@ final class PostgresIndexStore: IndexStore {
 
     private func fetchFiles(where condition: String) throws(SearchError) -> [String: StoredFile] {
         let logger = logger
-        return try read { client in
+        return try read { connection in
             var files: [String: StoredFile] = [:]
             let query = PostgresQuery(unsafeSQL: "SELECT id, path, size, modified, hash, chunk_count FROM gemma_files" + condition)
-            for try await row in try await client.query(query, logger: logger).decode((Int64, String, Int64, Int64, String, Int32).self) {
+            for try await row in try await connection.query(query, logger: logger).decode((Int64, String, Int64, Int64, String, Int32).self) {
                 files[row.1] = StoredFile(id: row.0, path: row.1, size: row.2, modified: row.3, hash: row.4, chunkCount: Int(row.5))
             }
             return files
@@ -217,13 +217,13 @@ final class PostgresIndexStore: IndexStore {
     func filePaths(under prefix: String) throws(SearchError) -> [String] {
         let logger = logger
         let range = Self.folderRange(prefix)
-        return try read { client in
+        return try read { connection in
             var paths: [String] = []
             let query: PostgresQuery = """
                 SELECT path FROM gemma_files
                 WHERE path = \(prefix) OR (path >= \(range.lower) COLLATE "C" AND path < \(range.upper) COLLATE "C")
                 """
-            for try await path in try await client.query(query, logger: logger).decode(String.self) { paths.append(path) }
+            for try await path in try await connection.query(query, logger: logger).decode(String.self) { paths.append(path) }
             return paths
         }
     }
@@ -337,7 +337,7 @@ final class PostgresIndexStore: IndexStore {
 
     func counts() throws(SearchError) -> IndexCounts {
         let logger = logger
-        return try read { client in
+        return try read { connection in
             let query: PostgresQuery = """
                 SELECT (SELECT count(*) FROM gemma_files WHERE skipped IS NULL), (SELECT count(*) FROM gemma_files WHERE skipped IS NOT NULL),
                        (SELECT count(*) FROM gemma_chunks), (SELECT coalesce(sum(token_count), 0)::int8 FROM gemma_chunks),
@@ -345,7 +345,7 @@ final class PostgresIndexStore: IndexStore {
                        (pg_total_relation_size('gemma_chunks') + pg_total_relation_size('gemma_files') + pg_total_relation_size('gemma_meta'))::int8
                 """
             var counts = IndexCounts(files: 0, skipped: 0, chunks: 0, tokens: 0, bytesOnDisk: 0, lastChange: nil)
-            for try await row in try await client.query(query, logger: logger).decode((Int64, Int64, Int64, Int64, String?, Int64).self) {
+            for try await row in try await connection.query(query, logger: logger).decode((Int64, Int64, Int64, Int64, String?, Int64).self) {
                 counts = IndexCounts(files: Int(row.0), skipped: Int(row.1), chunks: Int(row.2), tokens: Int(row.3), bytesOnDisk: row.5,
                                      lastChange: row.4.flatMap(Double.init).map { Date(timeIntervalSince1970: $0) })
             }

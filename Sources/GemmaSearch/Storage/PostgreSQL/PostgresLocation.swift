@@ -120,6 +120,12 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         socketFolder.map { "the socket \($0)/.s.PGSQL.\(port)" } ?? "\(host):\(port)"
     }
 
+    /// `location` as messages show it: a PostgreSQL URL without its password, a file path as it is.
+    public static func redacted(_ location: String) -> String {
+        guard isDatabaseURL(location) else { return location }
+        return (try? PostgresLocation(url: location, environment: [:]).description) ?? redacting(location)
+    }
+
     /// A URL with its password (if any) replaced, for messages about a URL that did not parse.
     static func redacting(_ text: String) -> String {
         guard let at = text.firstIndex(of: "@"), let scheme = text.range(of: "://"), scheme.upperBound < at else { return text }
