@@ -1,0 +1,77 @@
+import Foundation
+
+/// The AdamW optimiser as PyTorch's `torch.optim.AdamW` computes it (decoupled weight decay,
+/// bias-corrected moments, float32 state), with the schedule and clipping of Hugging Face's
+/// trainer, which sentence-transformers' trainer uses: linear warm-up then linear decay
+/// (`get_linear_schedule_with_warmup`) and clipping of the gradients' global L2 norm.
+public struct AdamW: Sendable, Hashable {
+    public var beta1: Float
+    public var beta2: Float
+    public var epsilon: Float
+    /// Applied to tensors marked as decaying (weights; not norms or biases).
+    public var weightDecay: Float
+
+    public init(beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0.01) {
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+    }
+
+    /// One tensor's moments.
+    public struct State: Sendable, Hashable, Codable {
+        public var m: [Float]
+        public var v: [Float]
+        /// Steps taken (the bias correction's `t`).
+        public var step: Int
+
+        public init(count: Int) {
+            m = [Float](repeating: 0, count: count)
+            v = [Float](repeating: 0, count: count)
+            step = 0
+        }
+    }
+
+    /// Takes one step on `parameters` with `gradients` at learning rate `rate`.
+    /// - Parameter decays: whether weight decay applies to this tensor.
+    public func step(_ parameters: inout [Float], gradients: [Float], state: inout State, rate: Float, decays: Bool) {
+        precondition(parameters.count == gradients.count && state.m.count == parameters.count, "AdamW: mismatched tensor sizes")
+        state.step += 1
+        let t = Float(state.step)
+        let correction1 = 1 - pow(beta1, t)
+        let correction2 = 1 - pow(beta2, t)
+        let stepSize = rate / correction1
+        let root2 = correction2.squareRoot()
+        let decay = decays ? 1 - rate * weightDecay : 1
+        for i in parameters.indices {
+            let g = gradients[i]
+            parameters[i] *= decay
+            state.m[i] = beta1 * state.m[i] + (1 - beta1) * g
+            state.v[i] = beta2 * state.v[i] + (1 - beta2) * g * g
+            // torch: denom = sqrt(v) / sqrt(1 − β2ᵗ) + ε; p −= (lr / (1 − β1ᵗ)) · m / denom.
+            let denominator = state.v[i].squareRoot() / root2 + epsilon
+            parameters[i] -= stepSize * state.m[i] / denominator
+        }
+    }
+
+    /// The learning rate of step `step` (0-based) of `total`, with `warmup` warm-up steps: Hugging
+    /// Face's linear schedule (0 at the first step when there is a warm-up).
+    public static func learningRate(base: Float, step: Int, total: Int, warmup: Int) -> Float {
+        if step < warmup { return base * Float(step) / Float(max(1, warmup)) }
+        return base * max(0, Float(total - step) / Float(max(1, total - warmup)))
+    }
+
+    /// Scales `gradients` (every tensor) so that their global L2 norm is at most `maxNorm`, as
+    /// `torch.nn.utils.clip_grad_norm_` does; returns the norm before clipping.
+    @discardableResult
+    public static func clip(_ gradients: inout [[Float]], maxNorm: Float) -> Float {
+        var sum = 0.0
+        for tensor in gradients { for g in tensor { sum += Double(g) * Double(g) } }
+        let norm = Float(sum.squareRoot())
+        let coefficient = maxNorm / (norm + 1e-6)
+        if coefficient < 1 {
+            for t in gradients.indices { for i in gradients[t].indices { gradients[t][i] *= coefficient } }
+        }
+        return norm
+    }
+}
