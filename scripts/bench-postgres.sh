@@ -26,6 +26,7 @@ queries="${BENCH_QUERIES:-200}"
 recall="${BENCH_RECALL:-100}"
 seconds="${BENCH_CLIENT_SECONDS:-15}"
 [ -x "$bin" ] || { echo "no $bin: swift build -c release --product gemma-embed" >&2; exit 1; }
+command -v bc >/dev/null || { echo "bc is needed (apt-get install bc)" >&2; exit 1; }
 
 url="$(scripts/postgres.sh start "$dir")"
 database="bench_${chunks}"

@@ -82,6 +82,10 @@ public struct PostgresTestServer: Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = [scriptPath] + arguments
+        // Patience for a server starting on a machine busy with the rest of the tests.
+        var environment = ProcessInfo.processInfo.environment
+        if environment["GEMMA_POSTGRES_START_TIMEOUT"] == nil { environment["GEMMA_POSTGRES_START_TIMEOUT"] = "120" }
+        process.environment = environment
         let output = Pipe()
         let errors = Pipe()
         process.standardOutput = output

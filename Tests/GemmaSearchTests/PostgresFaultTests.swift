@@ -64,7 +64,11 @@ struct PostgresFaultTests {
                     let seconds = started.duration(to: .now) / .seconds(1)
                     outage.value = (true, failure, seconds)
                     Thread.sleep(forTimeInterval: 1.5)
-                    try own.restart()
+                    // A loaded machine may start the server slowly: try again before giving up.
+                    var attempts = 0
+                    while true {
+                        do { try own.restart(); break } catch where attempts < 2 { attempts += 1 }
+                    }
                 } catch {
                     outage.value = (false, .storage("\(error)"), 0)
                 }
@@ -72,7 +76,7 @@ struct PostgresFaultTests {
             }
         })
         restarted.wait()
-        #expect(outage.value.stopped)
+        #expect(outage.value.stopped, "the server was stopped and started again: \(String(describing: outage.value.searchError))")
         let searchError = try #require(outage.value.searchError)
         guard case .storeUnavailable = searchError else { Issue.record("search during the outage: \(searchError)"); return }
         #expect(outage.value.seconds < 4, "a search waits about wait= seconds (1) for the database")

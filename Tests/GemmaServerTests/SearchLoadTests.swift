@@ -26,7 +26,7 @@ struct SearchLoadTests {
                                  index: IndexConfiguration(source: .index(index), watch: [root + "/docs", burst]))
         let watcher = try #require(server.indexWatcher)
         // One connection per client, and patience: the suite may share the cores with other suites.
-        var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(120), read: .seconds(120)))
+        var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(300), read: .seconds(300)))
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 32)
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         try await server.application().test(.live) { client in
@@ -43,7 +43,7 @@ struct SearchLoadTests {
                             var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/search")
                             request.method = .POST
                             request.body = .bytes(ByteBuffer(string: #"{"query": "topic \#(worker % 17) words", "k": 5}"#))
-                            let response = try await http.execute(request, timeout: .seconds(120))
+                            let response = try await http.execute(request, timeout: .seconds(300))
                             let body = try await response.body.collect(upTo: 1 << 20)
                             let object = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]
                             if response.status == .ok, (object?["hits"] as? [Any])?.isEmpty == false { ok += 1 } else { failed += 1 }

@@ -47,6 +47,9 @@ final class PostgresConnector: Sendable {
     /// Replaces pool `number` (unless another caller already did, or it is younger than a second):
     /// a fresh pool connects at once, where one that watched the server go away may wait out its
     /// back-off.
+    /// Replaces pool `number` (unless another caller already did, or it is younger than a second):
+    /// a fresh pool connects at once, where one that watched the server go away may wait out its
+    /// back-off. The old pool is closed (its queued leases fail and are tried again on the new one).
     private func replacePool(_ number: Int) {
         var retired: Task<Void, Never>?
         pool.update { current in
@@ -128,17 +131,16 @@ final class PostgresConnector: Sendable {
                                              on client: PostgresClient, leaseTimeout: Duration) async throws -> T {
         let race = LeaseRace()
         let task = PostgresTasks.detachedThrowing { () async throws -> T in
-            defer { race.finish(true) }
+            defer { _ = race.finish(true) }
             return try await client.withConnection { connection in
-                race.finish(true)
                 // Leased after the attempt was given up: leave the connection to the pool.
-                try Task.checkCancellation()
+                guard race.finish(true) else { throw CancellationError() }
                 return try await work(connection)
             }
         }
         let timer = PostgresTasks.detached {
             try? await Task.sleep(for: leaseTimeout)
-            race.finish(false)
+            _ = race.finish(false)
         }
         let inTime = await race.wait()
         timer.cancel()
@@ -166,19 +168,21 @@ final class PostgresConnector: Sendable {
             case .server:
                 let state = error.serverInfo?[.sqlState] ?? ""
                 let message = error.serverInfo?[.message] ?? "\(error)"
-                // Class 08: connection exceptions; 57P0x: shut down, crashed, starting up; 53300: too many connections.
-                if state.hasPrefix("08") || state.hasPrefix("57P") || state == "53300" {
+                // Tried again: class 08 (connection exceptions); 57P0x (shut down, crashed, starting up);
+                // 53300 (too many connections); 40001 and 40P01 (serialization failure, deadlock).
+                if state.hasPrefix("08") || state.hasPrefix("57P") || ["53300", "40001", "40P01"].contains(state) {
                     return .storeUnavailable(location: place, reason: message)
                 }
+                // Not tried again: a wrong login or database stays wrong.
                 if state == "28P01" || state == "28000" {
-                    return .storeUnavailable(location: place, reason: "\(message) (check the user and password in the URL, or PGPASSWORD)")
+                    return .storage("PostgreSQL at \(place): \(message) (check the user and password in the URL, or PGPASSWORD)")
                 }
-                if state == "3D000" { return .storeUnavailable(location: place, reason: "\(message); create it first (CREATE DATABASE)") }
+                if state == "3D000" { return .storage("PostgreSQL at \(place): \(message); create it first (CREATE DATABASE)") }
                 return .storage("PostgreSQL at \(place): \(message) (SQLSTATE \(state))")
             case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed, .queryCancelled:
                 return .storeUnavailable(location: place, reason: Self.reason(error))
             case .sslUnsupported:
-                return .storeUnavailable(location: place, reason: "the server does not offer TLS, which sslmode asks for")
+                return .storage("PostgreSQL at \(place): the server does not offer TLS, which sslmode asks for")
             default:
                 return .storage("PostgreSQL at \(place): \(Self.reason(error))")
             }
@@ -228,15 +232,20 @@ private final class LeaseRace: @unchecked Sendable {
     private var outcome: Bool?
     private var waiter: CheckedContinuation<Bool, Never>?
 
-    /// Records the first outcome (true: leased or ended; false: timed out) and wakes the waiter.
-    func finish(_ value: Bool) {
+    /// Records the first outcome (true: leased or ended; false: timed out) and wakes the waiter;
+    /// returns whether this outcome was the first (a lease that lost to the timeout must not work).
+    func finish(_ value: Bool) -> Bool {
         lock.lock()
-        guard outcome == nil else { lock.unlock(); return }
+        guard outcome == nil else {
+            lock.unlock()
+            return false
+        }
         outcome = value
         let waiting = waiter
         waiter = nil
         lock.unlock()
         waiting?.resume(returning: value)
+        return true
     }
 
     func wait() async -> Bool {

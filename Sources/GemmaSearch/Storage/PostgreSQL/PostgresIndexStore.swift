@@ -7,7 +7,7 @@ import PostgresNIO
 /// An index in a PostgreSQL database with pgvector (``PostgresSchema``), shared by any number of
 /// indexing processes and servers.
 ///
-/// Every write is one transaction that first takes an advisory lock per file path (in path
+/// Every write is one transaction that first takes advisory locks on its paths' hash buckets (in
 /// order, so writers never deadlock), then replaces those files' rows: two indexers writing the
 /// same file leave one copy, and a search sees all of a file's chunks or none of them. Nothing
 /// is cached in memory: the dense search's first stage is pgvector's HNSW index, so every replica
@@ -293,10 +293,13 @@ final class PostgresIndexStore: IndexStore {
         text.contains("\u{0}") ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
     }
 
-    /// Takes the transaction's advisory lock of each path, in order (writers of overlapping files wait; none deadlock).
+    /// Takes the transaction's advisory locks of the paths' buckets (1 024 buckets by hash, so a
+    /// transaction holds at most 1 024 locks however many files it writes), in order: writers of
+    /// overlapping files wait; none deadlock.
     private static func lock(_ paths: [String], _ connection: PostgresConnection, logger: Logger) async throws {
         try await connection.query("""
-            SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT DISTINCT hashtextextended(p, 0) AS k FROM unnest(\(paths)::text[]) AS p ORDER BY 1) AS l
+            SELECT count(pg_advisory_xact_lock(\(PostgresSchema.pathLockSpace), k)) FROM
+                (SELECT DISTINCT (hashtext(p) & 1023) AS k FROM unnest(\(paths)::text[]) AS p ORDER BY 1) AS l
             """, logger: logger)
     }
 

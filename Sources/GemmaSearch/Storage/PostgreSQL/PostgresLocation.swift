@@ -57,7 +57,14 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
             throw .invalidOption("'\(Self.redacting(text))' is not a PostgreSQL URL (postgres://user:password@host:port/database)")
         }
         user = components.percentEncodedUser?.removingPercentEncoding ?? environment["PGUSER"] ?? environment["USER"] ?? "postgres"
-        password = components.percentEncodedPassword?.removingPercentEncoding ?? environment["PGPASSWORD"]
+        if let encoded = components.percentEncodedPassword {
+            guard let decoded = encoded.removingPercentEncoding else {
+                throw .invalidOption("the password in the PostgreSQL URL has a stray '%'; write it as %25")
+            }
+            password = decoded
+        } else {
+            password = environment["PGPASSWORD"]
+        }
         let path = components.percentEncodedPath.removingPercentEncoding ?? ""
         let name = path.hasPrefix("/") ? String(path.dropFirst()) : path
         database = name.isEmpty ? (environment["PGDATABASE"] ?? user) : name
@@ -128,7 +135,10 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
 
     /// A URL with its password (if any) replaced, for messages about a URL that did not parse.
     static func redacting(_ text: String) -> String {
-        guard let at = text.firstIndex(of: "@"), let scheme = text.range(of: "://"), scheme.upperBound < at else { return text }
+        // The last "@" before the path ends the credentials (a password may hold an unencoded "@").
+        guard let scheme = text.range(of: "://") else { return text }
+        let authority = text[scheme.upperBound...].prefix { $0 != "/" && $0 != "?" }
+        guard let at = authority.lastIndex(of: "@") else { return text }
         let credentials = text[scheme.upperBound..<at]
         guard let colon = credentials.firstIndex(of: ":") else { return text }
         return String(text[..<colon]) + ":***" + String(text[at...])

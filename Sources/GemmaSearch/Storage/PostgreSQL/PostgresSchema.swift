@@ -18,6 +18,8 @@ import PostgresNIO
 enum PostgresSchema {
     /// Arbitrary key of the advisory lock that serialises schema changes.
     static let lockKey: Int64 = 0x6765_6D6D_6173_6368
+    /// The first key of the two-key advisory locks on path buckets (the second is the bucket).
+    static let pathLockSpace: Int32 = 0x6765_6D61
 
     /// The versions, in order.
     static let migrations: [(version: Int, sql: [String])] = [
