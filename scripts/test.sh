@@ -17,5 +17,8 @@ if [ "$(uname -s)" = "Linux" ] && [ "$(uname -m)" = "x86_64" ]; then
     scripts/postgres.sh start "$GEMMA_TEST_POSTGRES_DIR" >/dev/null
 fi
 swift test -c release "$@"
+# Not run here yet: the PostgreSQL outage tests (GEMMA_TEST_POSTGRES_OUTAGES=1: the database stopped
+# and restarted under an indexer and under two server replicas). They pass on a quiet machine and with
+# both cores saturated, but not reliably while the rest of the suite runs (issue 25 stays open for it).
 GEMMA_EMBED_BIN="$(swift build -c release --show-bin-path)/gemma-embed" scripts/test-clients.sh
 GEMMA_EMBED_BIN="$(swift build -c release --show-bin-path)/gemma-embed" scripts/test-browser.sh

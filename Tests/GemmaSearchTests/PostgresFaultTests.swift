@@ -33,7 +33,7 @@ struct PostgresFaultTests {
 
     @Test("the database stopped and restarted mid-index: the indexer waits, resumes, and ends as a clean run does")
     func restartMidIndex() throws {
-        guard let shared = try PostgresIndexTests.server() else { return }
+        guard PostgresTestServer.outagesEnabled, let shared = try PostgresIndexTests.server() else { return }
         guard PostgresTestServer.installed else { return }
         let root = try Self.corpus(240)
         // The reference: a clean run on the shared server.

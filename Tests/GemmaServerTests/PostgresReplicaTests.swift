@@ -25,7 +25,7 @@ struct PostgresReplicaTests {
 
     @Test("two replicas answer alike, see an indexer's writes at once, and say 503 while the database is down")
     func replicas() async throws {
-        guard PostgresTestServer.shared != nil || PostgresTestServer.required else { return }
+        guard PostgresTestServer.outagesEnabled, PostgresTestServer.shared != nil || PostgresTestServer.required else { return }
         let server = try PostgresTestServer.start(in: ScratchDirectory("pg").path)
         defer { try? server.stop() }
         let url = try server.makeDatabase()
