@@ -16,23 +16,13 @@ Stops the server with SIGTERM at the end. Standard library only.
 """
 import argparse, json, os, random, signal, socket, subprocess, sys, tempfile, threading, time, urllib.request
 
+from benchlib import free_port, post
+
 WORDS = ("system file network memory copy directory server option stream output read write error user "
          "time value index search query answer model vector table row column kernel thread process signal "
          "socket packet route mail editor graphics sound video science math game database").split()
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def post(url, body, timeout=60):
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        return json.loads(response.read())
 
 
 def get(url):
