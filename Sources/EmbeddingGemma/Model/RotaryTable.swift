@@ -32,5 +32,20 @@ struct RotaryTable: Sendable {
     }
 }
 
+extension RotaryTable {
+    /// The inverse rotation (negated sines): the backward pass of RoPE.
+    var inverse: RotaryTable {
+        let sines = sin
+        return RotaryTable(cos: cos, sin: FloatStorage(count: sines.count) { out in
+            for i in 0..<sines.count { out[i] = -sines.pointer[i] }
+        })
+    }
+
+    private init(cos: FloatStorage, sin: FloatStorage) {
+        self.cos = cos
+        self.sin = sin
+    }
+}
+
 private func cosine(_ x: Double) -> Double { cos(x) }
 private func sine(_ x: Double) -> Double { sin(x) }

@@ -26,6 +26,15 @@ final class FloatStorage: @unchecked Sendable {
         owned = memory
     }
 
+    /// A view of `count` floats at `pointer`, which `owner` keeps alive (training weights read in
+    /// place by an inference model).
+    init(viewing pointer: UnsafePointer<Float>, count: Int, owner: AnyObject) {
+        self.pointer = pointer
+        self.count = count
+        self.owner = owner
+        owned = nil
+    }
+
     deinit {
         owned?.deallocate()
     }

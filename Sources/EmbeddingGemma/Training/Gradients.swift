@@ -1,0 +1,82 @@
+/// Gradients of a ``TrainableWeights``, summed over the passes of a step: a dense buffer for
+/// every tensor but the token embeddings, whose gradient is kept as the rows of the tokens the
+/// step saw (a batch touches a few thousand of the 262 144 rows).
+final class Gradients: @unchecked Sendable {
+    /// Dense gradients by tensor index (nil for the embedding table).
+    let dense: [FloatBuffer?]
+    /// Embedding rows with a gradient: row id → position in ``embeddingValues``.
+    private(set) var embeddingRows: [Int32: Int] = [:]
+    /// `[rows × hidden]` gradient rows, in the order rows were first touched.
+    private(set) var embeddingValues: [Float] = []
+    let hidden: Int
+
+    init(weights: TrainableWeights) {
+        dense = weights.tensors.indices.map { index in
+            index == weights.embedding ? nil : FloatBuffer(weights[index].count)
+        }
+        hidden = weights.config.hiddenSize
+    }
+
+    /// The dense gradient of tensor `index`.
+    subscript(_ index: Int) -> UnsafeMutablePointer<Float> {
+        guard let buffer = dense[index] else { preconditionFailure("tensor \(index) has a sparse gradient") }
+        return buffer.pointer
+    }
+
+    /// Adds `values` (`hidden` floats) times `factor` to the gradient of embedding row `row`.
+    func addEmbedding(row: Int32, _ values: UnsafePointer<Float>, factor: Float) {
+        let slot: Int
+        if let existing = embeddingRows[row] {
+            slot = existing
+        } else {
+            slot = embeddingRows.count
+            embeddingRows[row] = slot
+            embeddingValues.append(contentsOf: repeatElement(0, count: hidden))
+        }
+        embeddingValues.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            let target = base + slot * hidden
+            for i in 0..<hidden { target[i] += values[i] * factor }
+        }
+    }
+
+    /// The embedding rows with a gradient, sorted, with their gradient rows.
+    var sortedEmbeddingRows: [(row: Int32, slot: Int)] {
+        embeddingRows.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    /// Sets every gradient to zero (and forgets the embedding rows).
+    func zero() {
+        for buffer in dense { buffer?.zero() }
+        embeddingRows = [:]
+        embeddingValues = []
+    }
+
+    /// Global L2 norm of every gradient (double sums), as gradient clipping measures it.
+    var norm: Double {
+        var sum = 0.0
+        for buffer in dense {
+            guard let buffer else { continue }
+            var partial: Float = 0
+            for i in 0..<buffer.count { partial += buffer.pointer[i] * buffer.pointer[i] }
+            sum += Double(partial)
+        }
+        var partial: Float = 0
+        for value in embeddingValues { partial += value * value }
+        return (sum + Double(partial)).squareRoot()
+    }
+
+    /// Multiplies every gradient by `factor`.
+    func scale(by factor: Float) {
+        for buffer in dense {
+            guard let buffer else { continue }
+            for i in 0..<buffer.count { buffer.pointer[i] *= factor }
+        }
+        for i in embeddingValues.indices { embeddingValues[i] *= factor }
+    }
+
+    /// Read access to the embedding gradient rows.
+    func withEmbeddingValues<R>(_ body: (UnsafeBufferPointer<Float>) -> R) -> R {
+        embeddingValues.withUnsafeBufferPointer(body)
+    }
+}
