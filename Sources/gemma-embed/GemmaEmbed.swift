@@ -12,6 +12,6 @@ struct GemmaEmbed: AsyncParsableCommand {
         """,
         subcommands: [EmbedCommand.self, SimilarityCommand.self, TokenizeCommand.self, IndexCommand.self, SearchCommand.self, ServeCommand.self, GenerateCommand.self, AskCommand.self, BenchSearchCommand.self,
                       ClassifyCommand.self, RouteCommand.self,
-                      VerifyCommand.self, BenchCommand.self, QuantizeCommand.self]
+                      FinetuneCommand.self, VerifyCommand.self, BenchCommand.self, QuantizeCommand.self]
     )
 }

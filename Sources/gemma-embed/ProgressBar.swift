@@ -47,6 +47,17 @@ final class ProgressBar {
         drawn = true
     }
 
+    /// Redraws the line with a bar at `fraction` followed by `text` (forced when `final`).
+    func update(fraction: Double, text: String, elapsed: Double, final: Bool = false) {
+        guard enabled, final || elapsed - lastDraw >= 0.2 || lastDraw < 0 else { return }
+        lastDraw = elapsed
+        let width = 24
+        let filled = min(width, max(0, Int(fraction * Double(width))))
+        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+        OutputWriter.writeAll(Array("\r\u{1B}[2K\(bar) \(Int(fraction * 100))%  \(text)".utf8), to: 2)
+        drawn = true
+    }
+
     /// Ends the live line so that what follows starts on a new line.
     func finish() {
         guard enabled, drawn else { return }

@@ -37,20 +37,43 @@ public struct AdamW: Sendable, Hashable {
     public func step(_ parameters: inout [Float], gradients: [Float], state: inout State, rate: Float, decays: Bool) {
         precondition(parameters.count == gradients.count && state.m.count == parameters.count, "AdamW: mismatched tensor sizes")
         state.step += 1
-        let t = Float(state.step)
+        let count = parameters.count, t = state.step
+        parameters.withUnsafeMutableBufferPointer { p in
+            gradients.withUnsafeBufferPointer { g in
+                state.m.withUnsafeMutableBufferPointer { m in
+                    state.v.withUnsafeMutableBufferPointer { v in
+                        guard let pp = p.baseAddress, let gp = g.baseAddress, let mp = m.baseAddress, let vp = v.baseAddress else { return }
+                        update(pp, gradient: gp, m: mp, v: vp, count: count, step: t, rate: rate, decays: decays)
+                    }
+                }
+            }
+        }
+    }
+
+    /// One step on `count` values at `parameters` with their moments `m` and `v`, `step` being the
+    /// step's number (1 for the first); a nil `gradient` is a zero gradient (rows of the token
+    /// embeddings a batch did not use, which torch still decays and moves by their moments).
+    func update(_ parameters: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>?, m: UnsafeMutablePointer<Float>,
+                v: UnsafeMutablePointer<Float>, count: Int, step: Int, rate: Float, decays: Bool) {
+        let t = Float(step)
         let correction1 = 1 - pow(beta1, t)
         let correction2 = 1 - pow(beta2, t)
         let stepSize = rate / correction1
         let root2 = correction2.squareRoot()
         let decay = decays ? 1 - rate * weightDecay : 1
-        for i in parameters.indices {
-            let g = gradients[i]
+        let beta1 = beta1, beta2 = beta2, epsilon = epsilon
+        let zeros = gradient == nil ? UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1)) : nil
+        zeros?.initialize(repeating: 0, count: max(count, 1))
+        defer { zeros?.deallocate() }
+        guard let g = gradient ?? zeros.map({ UnsafePointer($0) }) else { return }
+        for i in 0..<count {
+            let g = g[i]
             parameters[i] *= decay
-            state.m[i] = beta1 * state.m[i] + (1 - beta1) * g
-            state.v[i] = beta2 * state.v[i] + (1 - beta2) * g * g
+            m[i] = beta1 * m[i] + (1 - beta1) * g
+            v[i] = beta2 * v[i] + (1 - beta2) * g * g
             // torch: denom = sqrt(v) / sqrt(1 − β2ᵗ) + ε; p −= (lr / (1 − β1ᵗ)) · m / denom.
-            let denominator = state.v[i].squareRoot() / root2 + epsilon
-            parameters[i] -= stepSize * state.m[i] / denominator
+            let denominator = v[i].squareRoot() / root2 + epsilon
+            parameters[i] -= stepSize * m[i] / denominator
         }
     }
 

@@ -36,14 +36,8 @@ public struct NoDuplicatesBatches: Sendable, Hashable {
     /// Fisher–Yates with SplitMix64.
     static func shuffled(_ values: [Int], seed: UInt64) -> [Int] {
         var values = values
-        var state = seed
-        func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var random = SplitMix64(seed: seed)
+        func next() -> UInt64 { random.next() }
         guard values.count > 1 else { return values }
         for i in stride(from: values.count - 1, to: 0, by: -1) {
             let j = Int(next() % UInt64(i + 1))
