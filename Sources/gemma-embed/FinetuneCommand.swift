@@ -108,18 +108,17 @@ struct FinetuneCommand: ParsableCommand {
         case let .failure(error): throw error.cliError
         }
         let report = result.report
-        let losses = [reporter.first, reporter.last].compactMap { $0 }.map { String(format: "%.4f", $0) }.joined(separator: " → ")
-        Diagnostics.note("fine-tuned: \(report.steps) steps, loss \(losses), \(Int(report.tokensPerSecond)) tokens/s over "
-            + "\(ProgressBar.duration(report.seconds)); wrote \(result.output)" + (result.gguf.map { " and \($0)" } ?? ""))
+        let losses = report.epochLosses.map { String(format: "%.4f", $0) }.joined(separator: " → ")
+        let phases = [report.forwardSeconds, report.backwardSeconds, report.optimizerSeconds].map { String(format: "%.1f", $0) }
+        Diagnostics.note("fine-tuned: \(report.steps) steps, mean loss by epoch \(losses), \(Int(report.tokensPerSecond)) tokens/s over "
+            + "\(ProgressBar.duration(report.seconds)) (forward \(phases[0]) s, backward \(phases[1]) s, optimiser \(phases[2]) s); "
+            + "wrote \(result.output)" + (result.gguf.map { " and \($0)" } ?? ""))
     }
 }
 
 /// Shows a fine-tuning job's events: a live bar for the steps, a line per evaluation.
 final class FinetuneReporter {
     let bar = ProgressBar()
-    /// The first and the latest step's loss.
-    private(set) var first: Double?
-    private(set) var last: Double?
 
     func handle(_ event: FineTuneJob.Event) {
         switch event {
@@ -127,8 +126,6 @@ final class FinetuneReporter {
             Diagnostics.note("\(examples) examples, \(steps) steps" + (resumedAt > 0 ? ", resuming after step \(resumedAt)" : "")
                 + (keeps ? "" : " (activations recomputed layer by layer to fit memory)"))
         case let .step(p):
-            if first == nil { first = p.loss }
-            last = p.loss
             bar.update(fraction: Double(p.step) / Double(p.totalSteps),
                        text: "step \(p.step)/\(p.totalSteps)  epoch \(p.epoch)  loss \(String(format: "%.4f", p.loss))  "
                            + "\(Int(p.tokensPerSecond)) tokens/s  ETA \(ProgressBar.duration(p.remainingSeconds))",

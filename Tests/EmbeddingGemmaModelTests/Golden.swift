@@ -16,6 +16,9 @@ enum Golden {
     static let modelRequired = ProcessInfo.processInfo.environment["EMBEDDINGGEMMA_REQUIRE_MODEL"] == "1"
 
     /// Whether the model and the golden data are both present (or required, so that the tests fail loudly).
+    /// Whether the model is present (or required).
+    static let modelAvailable: Bool = modelRequired || (try? ModelLocation.resolve(nil)) != nil
+
     static let available: Bool = {
         if modelRequired { return true }
         return directory != nil && (try? ModelLocation.resolve(nil)) != nil

@@ -140,6 +140,13 @@ public final class Trainer: @unchecked Sendable {
         let loss = RankingLoss(scale: options.scale, dimensions: options.matryoshkaDimensions)
         let gradients = Gradients(weights: weights)
         let started = Date()
+        var phases = [0.0, 0.0, 0.0]   // forward, backward, optimiser
+        var outside = 0.0              // seconds in callbacks and checkpoints, not training
+        func timed<T>(_ phase: Int, _ body: () throws(TrainingError) -> T) throws(TrainingError) -> T {
+            let start = Date()
+            defer { phases[phase] += Date().timeIntervalSince(start) }
+            return try body()
+        }
         var lastCheckpoint = Date()
         var tokens = 0
         var epochLosses: [Double] = []
@@ -160,7 +167,7 @@ public final class Trainer: @unchecked Sendable {
                 for column in 0..<columns { batchSequences += batch.map { sequences[$0][column] } }
                 tokens += batchSequences.reduce(0) { $0 + $1.count }
                 let pass = TrainingPass(weights: weights, rotary: rotary, sequences: batchSequences, activationBudget: activationBudget)
-                let embeddings = pass.forward()
+                let embeddings = try timed(0) { pass.forward() }
                 let b = batch.count
                 let result = loss.evaluate(anchors: Array(embeddings[0..<b]), positives: Array(embeddings[b..<(2 * b)]),
                                            negatives: columns > 2 ? Array(embeddings[(2 * b)...]) : [])
@@ -169,8 +176,10 @@ public final class Trainer: @unchecked Sendable {
                     throw .diverged(step: stepIndex + 1, loss: result.loss, checkpoint: checkpoint)
                 }
                 gradients.zero()
-                pass.backward(result.anchors + result.positives + result.negatives, into: gradients)
-                let norm = gradients.norm
+                let norm = try timed(1) { () -> Double in
+                    pass.backward(result.anchors + result.positives + result.negatives, into: gradients)
+                    return gradients.norm
+                }
                 guard norm.isFinite else {
                     if let checkpoint { try saveCheckpoint(to: checkpoint) }
                     throw .diverged(step: stepIndex + 1, loss: norm, checkpoint: checkpoint)
@@ -179,28 +188,34 @@ public final class Trainer: @unchecked Sendable {
                 let coefficient = min(1, options.maxGradientNorm / (Float(norm) + 1e-6))
                 if coefficient < 1 { gradients.scale(by: coefficient) }
                 let rate = AdamW.learningRate(base: options.learningRate, step: stepIndex, total: total, warmup: warmup)
-                optimizer.apply(gradients, to: weights, rate: rate)
+                try timed(2) { optimizer.apply(gradients, to: weights, rate: rate) }
                 lossSum += result.loss
                 lossCount += 1
                 stepsHere += 1
-                let elapsed = Date().timeIntervalSince(started)
+                let elapsed = Date().timeIntervalSince(started) - outside
                 let done = stepIndex + 1
                 progress(TrainingProgress(step: done, totalSteps: total, epoch: epoch + 1, loss: result.loss,
                                           tokensPerSecond: Double(tokens) / max(elapsed, 1e-9), elapsedSeconds: elapsed,
                                           remainingSeconds: elapsed / Double(stepsHere) * Double(total - done)))
-                if let checkpoint, Date().timeIntervalSince(lastCheckpoint) >= checkpointInterval, done < total {
+                let callbackEnd = Date()
+                outside += callbackEnd.timeIntervalSince(started) - outside - elapsed
+                if let checkpoint, callbackEnd.timeIntervalSince(lastCheckpoint) >= checkpointInterval, done < total {
                     try saveCheckpoint(to: checkpoint)
                     lastCheckpoint = Date()
+                    outside += lastCheckpoint.timeIntervalSince(callbackEnd)
                 }
             }
             if lossCount > 0 {
                 epochLosses.append(lossSum / Double(lossCount))
+                let pause = Date()
                 if let checkpoint, stepIndex < total { try saveCheckpoint(to: checkpoint) }
                 epochEnded(epoch + 1)
+                outside += Date().timeIntervalSince(pause)
             }
         }
-        let seconds = Date().timeIntervalSince(started)
+        let seconds = Date().timeIntervalSince(started) - outside
         return TrainingReport(steps: optimizer.step, epochs: options.epochs, epochLosses: epochLosses, tokens: tokens,
-                               seconds: seconds, tokensPerSecond: Double(tokens) / max(seconds, 1e-9))
+                               seconds: seconds, tokensPerSecond: Double(tokens) / max(seconds, 1e-9),
+                              forwardSeconds: phases[0], backwardSeconds: phases[1], optimizerSeconds: phases[2])
     }
 }

@@ -74,8 +74,13 @@ public struct TrainingReport: Sendable {
     public var epochs: Int
     /// Mean loss of each epoch's steps (of the steps this process ran, for a resumed epoch).
     public var epochLosses: [Double]
-    /// Tokens trained on by this process, its seconds, and their ratio.
+    /// Tokens trained on by this process, its seconds (training only: not evaluations between
+    /// epochs or checkpoints), and their ratio.
     public var tokens: Int
     public var seconds: Double
     public var tokensPerSecond: Double
+    /// Seconds in the forward passes, the backward passes (with the gradient norm) and the optimiser.
+    public var forwardSeconds: Double
+    public var backwardSeconds: Double
+    public var optimizerSeconds: Double
 }

@@ -86,7 +86,7 @@ struct SafeTensorsFile: Sendable {
                 return
             }
             guard let dtype = TensorDType(rawValue: dtypeName) else {
-                problem = "tensor \(name) has dtype \(dtypeName); supported: F32, F16, BF16"
+                problem = "tensor \(name) has dtype \(dtypeName); supported: F32, F16, BF16, I64"
                 return
             }
             var elements = 1
@@ -126,6 +126,8 @@ struct SafeTensorsFile: Sendable {
         }
         let start = base + dataStart + info.range.lowerBound
         switch info.dtype {
+        case .int64:
+            throw .corruptModelFile(path: path, reason: "tensor \(name) holds integers, not floats")
         case .float32:
             if Int(bitPattern: start) % MemoryLayout<Float>.alignment == 0 {
                 return FloatStorage(mapped: file, pointer: start.assumingMemoryBound(to: Float.self), count: count)
@@ -149,5 +151,15 @@ struct SafeTensorsFile: Sendable {
                 }
             }
         }
+    }
+
+    /// The integer tensor `name` (I64) as `Int`s, whatever its shape.
+    func integers(_ name: String) throws(EmbeddingGemmaError) -> [Int] {
+        guard let info = tensors[name], info.dtype == .int64 else {
+            throw .corruptModelFile(path: path, reason: "no I64 tensor \(name)")
+        }
+        guard let base = file.baseAddress else { throw .corruptModelFile(path: path, reason: "file is empty") }
+        let start = base + dataStart + info.range.lowerBound
+        return (0..<(info.range.count / 8)).map { Int(Int64(littleEndian: start.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self))) }
     }
 }
