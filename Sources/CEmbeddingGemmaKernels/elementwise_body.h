@@ -38,6 +38,33 @@ EG_EW_TARGET void EG_EW(eg_gelu_multiply)(float *gate, const float *up, long cou
     for (; i < count; i++) gate[i] = eg_gelu_scalar(gate[i]) * up[i];
 }
 
+/* Backward of gate·up → gelu_tanh(gate)·up: with s = 1 / (1 + e^(−2u)) (so gelu = x·s),
+   d gelu/dx = s + x·s·(1 − s)·2·√(2/π)·(1 + 3·0.044715·x²). dgate may alias dm. */
+EG_EW_TARGET void EG_EW(eg_gelu_multiply_backward)(const float *gate, const float *up, const float *dm, float *dgate,
+                                                   float *dup, long count) {
+    long i = 0;
+    for (; i + W <= count; i += W) {
+        const VF x = V_LOAD(gate + i);
+        const VF x2 = V_MUL(x, x);
+        const VF inner = V_MUL(V_SET1(EG_GELU_K0), V_FMADD(V_SET1(EG_GELU_K1), V_MUL(x2, x), x));
+        const VF s = V_DIV(V_SET1(1.0f), V_ADD(V_SET1(1.0f), EG_EW(exp)(V_MUL(V_SET1(-2.0f), inner))));
+        const VF g = V_LOAD(dm + i);
+        const VF slope = V_MUL(V_SET1(2.0f * EG_GELU_K0), V_FMADD(V_SET1(3.0f * EG_GELU_K1), x2, V_SET1(1.0f)));
+        const VF derivative = V_FMADD(V_MUL(V_MUL(x, s), V_SUB(V_SET1(1.0f), s)), slope, s);
+        V_STORE(dup + i, V_MUL(g, V_MUL(x, s)));
+        V_STORE(dgate + i, V_MUL(V_MUL(g, V_LOAD(up + i)), derivative));
+    }
+    for (; i < count; i++) {
+        const float x = gate[i];
+        const float inner = EG_GELU_K0 * fmaf(EG_GELU_K1, x * x * x, x);
+        const float s = 1.0f / (1.0f + eg_exp_scalar(-2.0f * inner));
+        const float g = dm[i];
+        const float derivative = s + x * s * (1.0f - s) * 2.0f * EG_GELU_K0 * (1.0f + 3.0f * EG_GELU_K1 * x * x);
+        dup[i] = g * x * s;
+        dgate[i] = g * up[i] * derivative;
+    }
+}
+
 EG_EW_TARGET void EG_EW(eg_softmax)(float *row, long count, long lower, long upper) {
     float *v = row + lower;
     const long n = upper - lower;

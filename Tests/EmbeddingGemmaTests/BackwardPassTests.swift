@@ -128,4 +128,25 @@ struct BackwardPassTests {
         }
         #expect(kept.withEmbeddingValues { Array($0) } == recomputed.withEmbeddingValues { Array($0) })
     }
+
+    @Test("the GELU backward on every kernel this CPU runs matches its double-precision derivative")
+    func geluBackwardLanes() {
+        let count = 1000
+        let gate = (0..<count).map { Float($0 - 500) / 60 }   // −8.3 … 8.3
+        let up = (0..<count).map { Float(($0 * 37) % 101 - 50) / 25 }
+        let dm = (0..<count).map { Float(($0 * 53) % 97 - 48) / 30 }
+        for lanes in Kernels.availableLanes {
+            var dGate = [Float](repeating: 0, count: count), dUp = [Float](repeating: 0, count: count)
+            BackwardKernels.geluMultiply(gate: gate, up: up, gradient: dm, gateGradient: &dGate, upGradient: &dUp, count: count, lanes: lanes)
+            for i in 0..<count {
+                let x = Double(gate[i])
+                let t = tanh(0.7978845608028654 * (x + 0.044715 * x * x * x))
+                let gelu = 0.5 * x * (1 + t)
+                let derivative = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * 0.7978845608028654 * (1 + 3 * 0.044715 * x * x)
+                #expect(abs(Double(dUp[i]) - Double(dm[i]) * gelu) <= 1e-5 * (1 + abs(Double(dm[i]) * gelu)), "\(lanes) up \(i)")
+                let expected = Double(dm[i]) * Double(up[i]) * derivative
+                #expect(abs(Double(dGate[i]) - expected) <= 1e-5 * (1 + abs(expected)), "\(lanes) gate \(i): \(dGate[i]) vs \(expected)")
+            }
+        }
+    }
 }

@@ -170,6 +170,9 @@ float eg_fma_probe_avx512(long steps);
 /// gate[i] = gelu_tanh(gate[i]) * up[i] for i < count.
 void eg_gelu_multiply_avx2(float *gate, const float *up, long count);
 void eg_gelu_multiply_avx512(float *gate, const float *up, long count);
+/// Backward of gelu_tanh(gate)·up: dgate[i] = dm[i]·up[i]·gelu'(gate[i]), dup[i] = dm[i]·gelu(gate[i]) (dgate may alias dm).
+void eg_gelu_multiply_backward_avx2(const float *gate, const float *up, const float *dm, float *dgate, float *dup, long count);
+void eg_gelu_multiply_backward_avx512(const float *gate, const float *up, const float *dm, float *dgate, float *dup, long count);
 /// Softmax of row[lower..<upper] in place; the rest of row[0..<count] is set to zero.
 void eg_softmax_avx2(float *row, long count, long lower, long upper);
 void eg_softmax_avx512(float *row, long count, long lower, long upper);

@@ -1,3 +1,4 @@
+import CEmbeddingGemmaKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -64,23 +65,30 @@ enum BackwardKernels {
         }
     }
 
-    /// Backward of `m = gelu_tanh(gate) · up`: from `dm`, stores `dL/dgate` in `dGate` and
-    /// `dL/dup` in `dUp` (each may alias `dm`'s buffer only if not read afterwards; here `dGate`
-    /// may be `dm`).
+    /// Backward of `m = gelu_tanh(gate) · up`: from `dm`, stores `dL/dgate` in `dGate` (which may
+    /// be `dm`) and `dL/dup` in `dUp`. With `s = 1 / (1 + e^(−2u))`, `gelu = x·s` and
+    /// `gelu′ = s + x·s·(1 − s)·2·√(2/π)·(1 + 3·0.044715·x²)`: one exponential per value, on the C
+    /// kernels' vectors where this CPU runs them.
     static func geluMultiply(
         gate: UnsafePointer<Float>, up: UnsafePointer<Float>, gradient dm: UnsafePointer<Float>,
-        gateGradient dGate: UnsafeMutablePointer<Float>, upGradient dUp: UnsafeMutablePointer<Float>, count: Int
+        gateGradient dGate: UnsafeMutablePointer<Float>, upGradient dUp: UnsafeMutablePointer<Float>, count: Int,
+        lanes: Kernels.Lanes = Kernels.fastest
     ) {
+        #if arch(x86_64)
+        switch lanes {
+        case .avx512: return eg_gelu_multiply_backward_avx512(gate, up, dm, dGate, dUp, count)
+        case .avx2: return eg_gelu_multiply_backward_avx2(gate, up, dm, dGate, dUp, count)
+        case .portable: break
+        }
+        #endif
         let k0: Float = 0.797_884_560_802_865_4 // sqrt(2/π)
         let k1: Float = 0.044715
         for i in 0..<count {
             let x = gate[i]
-            let u = k0 * (x + k1 * x * x * x)
-            let t = tanhf(u)
-            let gelu = 0.5 * x * (1 + t)
-            let derivative = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k0 * (1 + 3 * k1 * x * x)
+            let s = 1 / (1 + Kernels.exp(-2 * k0 * (x + k1 * x * x * x)))
+            let derivative = s + x * s * (1 - s) * 2 * k0 * (1 + 3 * k1 * x * x)
             let g = dm[i]
-            dUp[i] = g * gelu
+            dUp[i] = g * x * s
             dGate[i] = g * up[i] * derivative
         }
     }
