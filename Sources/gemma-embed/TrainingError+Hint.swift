@@ -15,8 +15,8 @@ extension TrainingError {
         case .outputExists:
             return description + ": pass --overwrite, or another --output"
         case .diverged:
-            return description + " (--learning-rate)"
-        case let .cancelled(_, checkpoint):
+            return description + " (--learning-rate; --resume with a lower one continues from the saved weights)"
+        case let .cancelled(_, checkpoint?):
             return "training stopped; run the same command with --resume to continue from \(checkpoint)"
         case .model(let error):
             return error.hint

@@ -62,12 +62,18 @@ public struct AdamW: Sendable, Hashable {
         let root2 = correction2.squareRoot()
         let decay = decays ? 1 - rate * weightDecay : 1
         let beta1 = beta1, beta2 = beta2, epsilon = epsilon
-        let zeros = gradient == nil ? UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1)) : nil
-        zeros?.initialize(repeating: 0, count: max(count, 1))
-        defer { zeros?.deallocate() }
-        guard let g = gradient ?? zeros.map({ UnsafePointer($0) }) else { return }
+        guard let gradient else {
+            // A zero gradient: the moments decay, the parameter still moves by them.
+            for i in 0..<count {
+                parameters[i] *= decay
+                m[i] = beta1 * m[i]
+                v[i] = beta2 * v[i]
+                parameters[i] -= stepSize * m[i] / (v[i].squareRoot() / root2 + epsilon)
+            }
+            return
+        }
         for i in 0..<count {
-            let g = g[i]
+            let g = gradient[i]
             parameters[i] *= decay
             m[i] = beta1 * m[i] + (1 - beta1) * g
             v[i] = beta2 * v[i] + (1 - beta2) * g * g

@@ -47,30 +47,53 @@ final class Gradients: @unchecked Sendable {
 
     /// Sets every gradient to zero (and forgets the embedding rows).
     func zero() {
-        for buffer in dense { buffer?.zero() }
+        for buffer in dense {
+            guard let buffer else { continue }
+            let values = buffer.pointer
+            Parallel.forEachChunk(buffer.count, grain: 1 << 16) { range in
+                (values + range.lowerBound).update(repeating: 0, count: range.count)
+            }
+        }
         embeddingRows = [:]
         embeddingValues = []
     }
 
-    /// Global L2 norm of every gradient (double sums), as gradient clipping measures it.
+    /// Global L2 norm of every gradient, as gradient clipping measures it (float sums of 4 096
+    /// values added in double precision, chunks shared out across threads).
     var norm: Double {
         var sum = 0.0
         for buffer in dense {
             guard let buffer else { continue }
-            var partial: Float = 0
-            for i in 0..<buffer.count { partial += buffer.pointer[i] * buffer.pointer[i] }
-            sum += Double(partial)
+            sum += Self.squares(buffer.pointer, count: buffer.count)
         }
-        var partial: Float = 0
-        for value in embeddingValues { partial += value * value }
-        return (sum + Double(partial)).squareRoot()
+        sum += embeddingValues.withUnsafeBufferPointer { $0.baseAddress.map { Self.squares($0, count: embeddingValues.count) } ?? 0 }
+        return sum.squareRoot()
+    }
+
+    private static func squares(_ values: UnsafePointer<Float>, count: Int) -> Double {
+        let block = 4096
+        let blocks = (count + block - 1) / block
+        let partial = FloatBuffer(blocks)
+        Parallel.forEachChunk(blocks, grain: 16) { range in
+            for b in range {
+                var s: Float = 0
+                for i in (b * block)..<min(count, (b + 1) * block) { s += values[i] * values[i] }
+                partial.pointer[b] = s
+            }
+        }
+        var total = 0.0
+        for b in 0..<blocks { total += Double(partial.pointer[b]) }
+        return total
     }
 
     /// Multiplies every gradient by `factor`.
     func scale(by factor: Float) {
         for buffer in dense {
             guard let buffer else { continue }
-            for i in 0..<buffer.count { buffer.pointer[i] *= factor }
+            let values = buffer.pointer
+            Parallel.forEachChunk(buffer.count, grain: 1 << 16) { range in
+                for i in range { values[i] *= factor }
+            }
         }
         for i in embeddingValues.indices { embeddingValues[i] *= factor }
     }

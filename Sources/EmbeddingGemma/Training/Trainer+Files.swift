@@ -17,10 +17,14 @@ extension Trainer {
         var fingerprint: String
     }
 
-    /// What a checkpoint must match to resume this run: the base model, the examples and the options.
+    /// What a checkpoint must match to resume this run: the base model, the examples and the options
+    /// that decide the steps (not the learning rate, which a run stopped by a diverging loss resumes
+    /// with a lower one).
     var fingerprint: String {
         var hasher = SHA256()
         hasher.update(Array(folder.path.utf8))
+        var options = options
+        options.learningRate = 0
         hasher.update(Array("\(options)".utf8))
         for example in examples {
             for text in [example.anchor, example.positive, example.negative ?? ""] {

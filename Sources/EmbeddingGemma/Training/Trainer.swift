@@ -158,8 +158,8 @@ public final class Trainer: @unchecked Sendable {
             for batch in steps {
                 defer { stepIndex += 1 }
                 if stepIndex < optimizer.step { continue }   // done before the checkpoint this run resumed
-                if shouldStop(), let checkpoint {
-                    try saveCheckpoint(to: checkpoint)
+                if shouldStop() {
+                    if let checkpoint { try saveCheckpoint(to: checkpoint) }
                     throw .cancelled(step: optimizer.step, checkpoint: checkpoint)
                 }
                 let columns = sequences[batch[0]].count

@@ -16,8 +16,8 @@ public enum TrainingError: Error, Sendable, CustomStringConvertible {
     case invalidCheckpoint(path: String, reason: String)
     /// The model cannot be trained (not a float sentence-transformers folder) or cannot be read or written.
     case model(EmbeddingGemmaError)
-    /// Training was cancelled; the checkpoint at `checkpoint` resumes it.
-    case cancelled(step: Int, checkpoint: String)
+    /// Training was cancelled after `step` steps; the checkpoint at `checkpoint` (when one was asked for) resumes it.
+    case cancelled(step: Int, checkpoint: String?)
 
     public var description: String {
         switch self {
@@ -44,7 +44,7 @@ public enum TrainingError: Error, Sendable, CustomStringConvertible {
         case let .model(error):
             return error.description
         case let .cancelled(step, checkpoint):
-            return "training stopped at step \(step); the checkpoint \(checkpoint) resumes it"
+            return "training stopped after step \(step)" + (checkpoint.map { "; the checkpoint \($0) resumes it" } ?? "")
         }
     }
 }
