@@ -3,7 +3,8 @@
 held out by package.
 
 Usage:  scripts/make-retrieval-pairs.py OUTPUT_DIR [--search-eval DIR] [--held-out 0.5] [--seed 0]
-        e.g. scripts/make-retrieval-pairs.py /work/bench/retrieval-pairs
+                                         [--gradient-pairs FILE [--gradient-count 32] [--gradient-max-chars 400]]
+        e.g. scripts/make-retrieval-pairs.py /work/bench/retrieval-pairs --gradient-pairs /work/bench/gradient-pairs.jsonl
 
 Writes to OUTPUT_DIR:
   train.jsonl        {"anchor","positive"}: a query and the package description it is relevant to
@@ -13,6 +14,10 @@ Writes to OUTPUT_DIR:
                      neither pair file, so training never sees them
   manifest.json      seed, fraction, counts, the documents and query ids of each split, sha256 of
                      each file
+and, with --gradient-pairs FILE, the input of gradient-reference.py: the first --gradient-count (32)
+pairs of train.jsonl, in file order, whose description has at most --gradient-max-chars (400)
+characters (about 60-100 tokens: multilingual queries, both prompts, yet a forward and backward
+pass that a 2-core machine does in well under a minute);
 and prints the manifest's counts as JSON on stdout (a summary on stderr). Standard library only.
 
 Where the pairs come from. search-eval has 1,000 English long descriptions of Debian packages
@@ -70,6 +75,9 @@ def main():
     parser.add_argument("--search-eval", default=SEARCH_EVAL)
     parser.add_argument("--held-out", type=float, default=0.5, help="fraction of the judged packages held out")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--gradient-pairs", metavar="FILE", help="also write the gradient check's pairs here")
+    parser.add_argument("--gradient-count", type=int, default=32)
+    parser.add_argument("--gradient-max-chars", type=int, default=400)
     args = parser.parse_args()
 
     docs_dir = os.path.join(args.search_eval, "docs")
@@ -108,6 +116,11 @@ def main():
         "distractors.jsonl": write_jsonl(os.path.join(args.output, "distractors.jsonl"),
                                          [{"text": docs[n]} for n in distractor_docs]),
     }
+    if args.gradient_pairs:
+        short = [p for p in split["train"] if len(p["positive"]) <= args.gradient_max_chars][:args.gradient_count]
+        if len(short) < args.gradient_count:
+            sys.exit(f"only {len(short)} training pairs have descriptions of at most {args.gradient_max_chars} characters")
+        digests["gradient-pairs"] = write_jsonl(args.gradient_pairs, short)
     twins = sum(len(names) - 1 for names in groups.values())
     manifest = {
         "source": "search-eval (queries.jsonl, docs/)", "seed": args.seed, "held_out_fraction": args.held_out,
