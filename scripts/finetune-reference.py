@@ -41,7 +41,12 @@ Recipe (sentence-transformers' SentenceTransformerTrainer + SentenceTransformerT
   loss        MultipleNegativesRankingLoss(scale 20, cosine similarity), in-batch negatives plus any
               hard negatives; --matryoshka wraps it in MatryoshkaLoss over 768/512/256/128 (weights 1).
   batches     --batch-size (32) with BatchSamplers.NO_DUPLICATES (no text twice in a batch, any
-              column), shuffled with --seed; gradient accumulation 1; last batch kept (smaller).
+              column), shuffled with --seed (+ the epoch); gradient accumulation 1; last batch kept
+              (smaller). The trainer fixes the steps of an epoch in advance at ceil(pairs / batch
+              size): when the sampler has to defer clashing pairs and so makes more (smaller)
+              batches in an epoch, the ones past that count are not trained on in that epoch
+              (labelled data clashes often: a text is another pair's positive). The JSON's
+              pairs_trained says how many pairs the loss saw.
   optimiser   torch.optim.AdamW ("adamw_torch"): betas (0.9, 0.999), eps 1e-8, weight decay 0.01
               (set explicitly: the Hugging Face default is 0) on every parameter except biases and
               norms (the trainer's get_decay_parameter_names; the JSON lists the exceptions).
@@ -62,8 +67,9 @@ Measures (in the JSON under "training")
                      the tokenizer's <bos> and <eos>, without padding, i.e. the sum of the attention
                      masks of the batches the loss was computed on (counted as it runs). The Swift side
                      must count the same way. tokens_expected is the same sum computed up front from
-                     the tokenizer over the training texts x epochs; the two agree unless
-                     --max-steps cuts an epoch or the no-duplicates sampler has to redraw.
+                     the tokenizer over all the training texts x epochs; the two agree unless
+                     --max-steps cuts an epoch or batches past the epoch's step count were dropped
+                     (see "batches" above).
   tokens_per_second  tokens / seconds.
   peak_rss_bytes     the process's peak resident set (getrusage ru_maxrss) right after training;
                      rss_after_load_bytes the same after loading the model, before training.
@@ -255,6 +261,7 @@ def train(model, args, results):
     results["training"] = {
         "seconds": seconds, "cpu_seconds": cpu_seconds, "steps": steps, "seconds_per_step": seconds / steps if steps else None,
         "tokens": counter.tokens, "texts": counter.texts, "batches": counter.batches,
+        "pairs_trained": counter.texts // len(columns),
         "tokens_expected": round(tokens_per_epoch * args.epochs) if args.max_steps <= 0 else None,
         "tokens_per_second": counter.tokens / seconds if seconds else None,
         "peak_rss_bytes": rss_trained, "rss_after_load_bytes": rss_loaded, "log": steps_log}
