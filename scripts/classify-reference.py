@@ -5,8 +5,8 @@ project's own trainer and router, measured in the same sitting.
 Usage:  scripts/classify-reference.py [--binary .build/release/gemma-embed] [--model DIR]
                                       [--q8 FILE] [--q4 FILE] [--skip-reference] [--skip-project]
 
-Creates (once) the virtual environment .venv-reference (sentence-transformers, a CPU build of
-torch, scikit-learn), then
+Creates (once) the virtual environment $GEMMA_REFERENCE_VENV, by default .venv-reference
+(sentence-transformers, a CPU build of torch, scikit-learn; see referencelib.py), then
   anchor:  sentence-transformers embeds train and test with the model's Classification prompt
            (normalised; 256 = Matryoshka-cut and renormalised), scikit-learn's
            LogisticRegression(max_iter=1000) is fitted on train, accuracy and macro-F1 on test;
@@ -26,30 +26,9 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-VENV = os.path.join(ROOT, ".venv-reference")
-EVAL = os.path.join(os.path.dirname(ROOT), "shared", "classify-eval")
+from referencelib import CLASSIFY_EVAL as EVAL, ROOT, classification_probe, ensure_venv, load_model, read_jsonl
+
 CACHE = os.path.expanduser("~/.cache/embeddinggemma")
-
-
-def ensure_venv():
-    python = os.path.join(VENV, "bin", "python")
-    if os.environ.get("CLASSIFY_REFERENCE_IN_VENV") == "1":
-        return
-    if not os.path.exists(python):
-        subprocess.check_call([sys.executable, "-m", "venv", VENV])
-        subprocess.check_call([python, "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
-        subprocess.check_call([python, "-m", "pip", "install", "--quiet", "sentence-transformers", "psutil"])
-    if subprocess.call([python, "-c", "import sklearn"], stderr=subprocess.DEVNULL) != 0:
-        subprocess.check_call([python, "-m", "pip", "install", "--quiet", "scikit-learn"])
-    env = dict(os.environ, CLASSIFY_REFERENCE_IN_VENV="1")
-    os.execve(python, [python, os.path.abspath(__file__)] + sys.argv[1:], env)
-
-
-def read_jsonl(path):
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 def scores(predicted, truth):
@@ -58,25 +37,15 @@ def scores(predicted, truth):
 
 
 def reference(model_dir, train, test):
-    import numpy as np
     import sentence_transformers
     import sklearn
-    from sentence_transformers import SentenceTransformer
-    from sklearn.linear_model import LogisticRegression
 
-    model = SentenceTransformer(model_dir, device="cpu")
+    model = load_model(model_dir)
     start = time.time()
-    xtr = model.encode([e["text"] for e in train], prompt_name="Classification", normalize_embeddings=True, batch_size=32)
-    xte = model.encode([e["text"] for e in test], prompt_name="Classification", normalize_embeddings=True, batch_size=32)
+    probe = classification_probe(model, train, test)
     seconds = time.time() - start
-    rows = []
-    for width in (768, 256):
-        a = xtr[:, :width] / np.linalg.norm(xtr[:, :width], axis=1, keepdims=True)
-        b = xte[:, :width] / np.linalg.norm(xte[:, :width], axis=1, keepdims=True)
-        clf = LogisticRegression(max_iter=1000).fit(a, [e["label"] for e in train])
-        acc, f1 = scores(list(clf.predict(b)), [e["label"] for e in test])
-        rows.append({"what": "sklearn anchor", "weights": "float32 (sentence-transformers)", "dimensions": width,
-                     "accuracy": acc, "macro_f1": f1})
+    rows = [{"what": "sklearn anchor", "weights": "float32 (sentence-transformers)", "dimensions": r["dimensions"],
+             "accuracy": r["accuracy"], "macro_f1": r["macro_f1"]} for r in probe]
     engine = f"sentence-transformers {sentence_transformers.__version__}, scikit-learn {sklearn.__version__}"
     return rows, engine, seconds
 
