@@ -109,4 +109,24 @@ struct TrainerTests {
         #expect(Trainer.checkpointExists(at: checkpoint))
         #expect(Self.snapshot(trainer).allSatisfy { $0.allSatisfy(\.isFinite) })
     }
+
+    @Test("a batch that does not fit in memory is refused with the batch size that fits")
+    func memoryCheck() throws {
+        let config = try ModelFolder(path: Self.folder).config
+        var real = config
+        real.hiddenSize = 768; real.intermediateSize = 1152; real.numHiddenLayers = 24; real.numAttentionHeads = 3
+        real.headDim = 256; real.vocabSize = 262_144
+        // 32 pairs of 500-token texts.
+        let sequences = (0..<32).map { _ in [[Int32]](repeating: [Int32](repeating: 5, count: 500), count: 2) }
+        let schedule = [[Array(0..<32)]]
+        let options = TrainingOptions(batchSize: 32)
+        let fits = try Trainer.checkMemory(config: real, sequences: sequences, schedule: schedule, options: options, available: 24 << 30)
+        #expect(fits > 0)
+        #expect {
+            _ = try Trainer.checkMemory(config: real, sequences: sequences, schedule: schedule, options: options, available: 3 << 30)
+        } throws: { error in
+            guard case let .insufficientMemory(needed, available, 32, fitting) = error as? TrainingError else { return false }
+            return needed > available && fitting >= 2 && fitting < 32
+        }
+    }
 }

@@ -24,12 +24,13 @@ struct FinetuneCLITests {
         }.joined(separator: "\n") + "\n"
     }
 
-    @Test("a run writes a model folder that embed loads; retrieval metrics before and after")
+    @Test("a run writes a model folder and a GGUF file that embed loads; retrieval metrics before and after")
     func finetuneAndUse() throws {
         let data = try Self.file("pairs.jsonl", Self.pairs(16))
         let output = ScratchDirectory("finetune-out").path + "/model"
+        let gguf = output + ".gguf"
         let run = try CLI.run(["finetune", "--pairs", data, "--model", Self.folder, "--output", output, "--epochs", "2",
-                               "--batch-size", "4", "--learning-rate", "1e-3", "--eval", data])
+                               "--batch-size", "4", "--learning-rate", "1e-3", "--eval", data, "--gguf", gguf, "--gguf-quantization", "f32"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.contains("16 examples, 8 steps"), "\(run.stderr)")
         #expect(run.stderr.contains("before training: mrr@10"), "\(run.stderr)")
@@ -39,6 +40,8 @@ struct FinetuneCLITests {
         #expect(embedded.status == 0, "\(embedded.stderr)")
         let base = try CLI.run(["embed", "--model", Self.folder, "--prompt", "query", "abc hi"])
         #expect(embedded.stdout.hasPrefix("{\"embedding\":[") && embedded.stdout != base.stdout)
+        let fromGGUF = try CLI.run(["embed", "--model", gguf, "--prompt", "query", "abc hi"])
+        #expect(fromGGUF.status == 0 && fromGGUF.stdout == embedded.stdout, "the GGUF file embeds as the folder: \(fromGGUF.stderr)")
         #expect(!FileManager.default.fileExists(atPath: output + ".checkpoint"), "the checkpoint is removed after a finished run")
         // The output exists: refused without --overwrite.
         let again = try CLI.run(["finetune", "--pairs", data, "--model", Self.folder, "--output", output, "--batch-size", "4"])

@@ -12,7 +12,7 @@ extension Trainer {
     /// with recomputation (every layer's input and one layer's tape). Tapes of every layer are kept
     /// when they fit in what is left and in the options' budget.
     static func checkMemory(config: GemmaConfig, sequences: [[[Int32]]], schedule: [[[Int]]],
-                            options: TrainingOptions) throws(TrainingError) -> Int {
+                            options: TrainingOptions, available: Int = availableMemory()) throws(TrainingError) -> Int {
         let h = config.hiddenSize, qWidth = config.numAttentionHeads * config.headDim
         let kvWidth = config.numKeyValueHeads * config.headDim
         let perLayer = 2 * h * qWidth + 2 * h * kvWidth + 3 * h * config.intermediateSize + 4 * h + 2 * config.headDim
@@ -26,7 +26,6 @@ extension Trainer {
             }
         }
         let activations = TrainingPass.activationBytes(lengths: worst, config: config, keepingTapes: false)
-        let available = availableMemory()
         if fixed + activations > available {
             let perExample = Double(activations) / Double(options.batchSize)
             let fitting = Int((Double(available - fixed) / perExample).rounded(.down))
