@@ -98,7 +98,7 @@ struct FinetuneCommand: ParsableCommand {
         let quantization = QuantizationType(rawValue: ggufQuantization.lowercased()) ?? .q8_0
         let job = FineTuneJob(model: model, data: data, options: options, evaluation: eval, output: output, overwrite: overwrite,
                               checkpoint: checkpoint, resume: resume, gguf: gguf.map { ($0, quantization) })
-        let reporter = FinetuneReporter()
+        let reporter = FinetuneReporter(resuming: resume)
         let stop = SignalFlag(message: "stopping after this step and saving a checkpoint (again to quit at once)")
         let outcome = Result { () throws(TrainingError) in try job.run(events: reporter.handle, shouldStop: { stop.isRaised }) }
         reporter.bar.finish()
@@ -119,11 +119,14 @@ struct FinetuneCommand: ParsableCommand {
 /// Shows a fine-tuning job's events: a live bar for the steps, a line per evaluation.
 final class FinetuneReporter {
     let bar = ProgressBar()
+    private let resuming: Bool
+
+    init(resuming: Bool) { self.resuming = resuming }
 
     func handle(_ event: FineTuneJob.Event) {
         switch event {
         case let .started(examples, steps, resumedAt, keeps):
-            Diagnostics.note("\(examples) examples, \(steps) steps" + (resumedAt > 0 ? ", resuming after step \(resumedAt)" : "")
+            Diagnostics.note("\(examples) examples, \(steps) steps" + (resuming ? ", resuming after step \(resumedAt)" : "")
                 + (keeps ? "" : " (activations recomputed layer by layer to fit memory)"))
         case let .step(p):
             bar.update(fraction: Double(p.step) / Double(p.totalSteps),

@@ -43,7 +43,7 @@ public struct AdamW: Sendable, Hashable {
                 state.m.withUnsafeMutableBufferPointer { m in
                     state.v.withUnsafeMutableBufferPointer { v in
                         guard let pp = p.baseAddress, let gp = g.baseAddress, let mp = m.baseAddress, let vp = v.baseAddress else { return }
-                        update(pp, gradient: gp, m: mp, v: vp, count: count, step: t, rate: rate, decays: decays)
+                        update(pp, gradient: UnsafeMutablePointer(mutating: gp), m: mp, v: vp, count: count, step: t, rate: rate, decays: decays)
                     }
                 }
             }
@@ -53,8 +53,13 @@ public struct AdamW: Sendable, Hashable {
     /// One step on `count` values at `parameters` with their moments `m` and `v`, `step` being the
     /// step's number (1 for the first); a nil `gradient` is a zero gradient (rows of the token
     /// embeddings a batch did not use, which torch still decays and moves by their moments).
-    func update(_ parameters: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>?, m: UnsafeMutablePointer<Float>,
-                v: UnsafeMutablePointer<Float>, count: Int, step: Int, rate: Float, decays: Bool) {
+    ///
+    /// `gradientScale` multiplies each gradient first (clipping's factor, as torch scales the
+    /// gradients in place before the step); with `consumesGradient`, each gradient is set to zero
+    /// once read (the next step's accumulation starts from zero without another pass over memory).
+    func update(_ parameters: UnsafeMutablePointer<Float>, gradient: UnsafeMutablePointer<Float>?, m: UnsafeMutablePointer<Float>,
+                v: UnsafeMutablePointer<Float>, count: Int, step: Int, rate: Float, decays: Bool,
+                gradientScale: Float = 1, consumesGradient: Bool = false) {
         let t = Float(step)
         let correction1 = 1 - pow(beta1, t)
         let correction2 = 1 - pow(beta2, t)
@@ -73,7 +78,8 @@ public struct AdamW: Sendable, Hashable {
             return
         }
         for i in 0..<count {
-            let g = gradient[i]
+            let g = gradientScale == 1 ? gradient[i] : gradient[i] * gradientScale
+            if consumesGradient { gradient[i] = 0 }
             parameters[i] *= decay
             m[i] = beta1 * m[i] + (1 - beta1) * g
             v[i] = beta2 * v[i] + (1 - beta2) * g * g

@@ -17,3 +17,28 @@ final class FloatBuffer: @unchecked Sendable {
     /// The values as an array.
     var values: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
 }
+
+/// Buffers handed out again from step to step: a training step's activations are a few hundred
+/// buffers of tens of megabytes, and allocating them afresh costs page faults and zeroing every
+/// step. A buffer taken from the pool may be larger than asked and holds old values. One training
+/// loop uses a pool, from one thread at a time.
+final class BufferPool: @unchecked Sendable {
+    private var free: [FloatBuffer] = []
+
+    init() {}
+
+    /// A buffer of at least `count` floats (the smallest free one that fits, else a new one).
+    func take(_ count: Int) -> FloatBuffer {
+        var best: Int?
+        for (index, buffer) in free.enumerated() where buffer.count >= count {
+            if best.map({ buffer.count < free[$0].count }) ?? true { best = index }
+        }
+        if let best { return free.remove(at: best) }
+        return FloatBuffer(count)
+    }
+
+    /// Returns buffers for later steps.
+    func give(_ buffers: [FloatBuffer]) {
+        free.append(contentsOf: buffers)
+    }
+}

@@ -45,6 +45,12 @@ final class Gradients: @unchecked Sendable {
         embeddingRows.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 
+    /// Forgets the embedding rows (their gradient is zero again), keeping the memory.
+    func clearEmbeddingRows() {
+        embeddingRows.removeAll(keepingCapacity: true)
+        embeddingValues.removeAll(keepingCapacity: true)
+    }
+
     /// Sets every gradient to zero (and forgets the embedding rows).
     func zero() {
         for buffer in dense {

@@ -8,18 +8,23 @@ import COpenBLAS
 final class BackwardScratch: @unchecked Sendable {
     let hidden, middle, inter1, inter2, attention, query, key, value: FloatBuffer
 
-    init(rows: Int, config: GemmaConfig) {
+    init(rows: Int, config: GemmaConfig, pool: BufferPool) {
         let h = config.hiddenSize
         let qWidth = config.numAttentionHeads * config.headDim, kvWidth = config.numKeyValueHeads * config.headDim
-        hidden = FloatBuffer(rows * h)
-        middle = FloatBuffer(rows * h)
-        inter1 = FloatBuffer(rows * config.intermediateSize)
-        inter2 = FloatBuffer(rows * config.intermediateSize)
-        attention = FloatBuffer(rows * qWidth)
-        query = FloatBuffer(rows * qWidth)
-        key = FloatBuffer(rows * kvWidth)
-        value = FloatBuffer(rows * kvWidth)
+        hidden = pool.take(rows * h)
+        middle = pool.take(rows * h)
+        inter1 = pool.take(rows * config.intermediateSize)
+        inter2 = pool.take(rows * config.intermediateSize)
+        attention = pool.take(rows * qWidth)
+        query = pool.take(rows * qWidth)
+        key = pool.take(rows * kvWidth)
+        value = pool.take(rows * kvWidth)
     }
+}
+
+extension BackwardScratch {
+    /// Every buffer, to give back to its pool.
+    var buffers: [FloatBuffer] { [hidden, middle, inter1, inter2, attention, query, key, value] }
 }
 
 extension LayerArithmetic {

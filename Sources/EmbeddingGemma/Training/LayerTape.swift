@@ -16,24 +16,24 @@ final class LayerTape: @unchecked Sendable {
     let probabilities: FloatBuffer
     let probabilityOffsets: [Int]
 
-    init(rows: Int, lengths: [Int], config: GemmaConfig) {
+    init(rows: Int, lengths: [Int], config: GemmaConfig, pool: BufferPool) {
         let h = config.hiddenSize, inter = config.intermediateSize
         let qWidth = config.numAttentionHeads * config.headDim, kvWidth = config.numKeyValueHeads * config.headDim
         self.rows = rows
-        normed = FloatBuffer(rows * h)
-        query = FloatBuffer(rows * qWidth)
-        key = FloatBuffer(rows * kvWidth)
-        value = FloatBuffer(rows * kvWidth)
-        rotatedQuery = FloatBuffer(rows * qWidth)
-        rotatedKey = FloatBuffer(rows * kvWidth)
-        attention = FloatBuffer(rows * qWidth)
-        projected = FloatBuffer(rows * h)
-        middle = FloatBuffer(rows * h)
-        normedMiddle = FloatBuffer(rows * h)
-        gate = FloatBuffer(rows * inter)
-        up = FloatBuffer(rows * inter)
-        product = FloatBuffer(rows * inter)
-        down = FloatBuffer(rows * h)
+        normed = pool.take(rows * h)
+        query = pool.take(rows * qWidth)
+        key = pool.take(rows * kvWidth)
+        value = pool.take(rows * kvWidth)
+        rotatedQuery = pool.take(rows * qWidth)
+        rotatedKey = pool.take(rows * kvWidth)
+        attention = pool.take(rows * qWidth)
+        projected = pool.take(rows * h)
+        middle = pool.take(rows * h)
+        normedMiddle = pool.take(rows * h)
+        gate = pool.take(rows * inter)
+        up = pool.take(rows * inter)
+        product = pool.take(rows * inter)
+        down = pool.take(rows * h)
         var offsets: [Int] = []
         var total = 0
         for length in lengths {
@@ -41,7 +41,13 @@ final class LayerTape: @unchecked Sendable {
             total += config.numAttentionHeads * length * length
         }
         probabilityOffsets = offsets
-        probabilities = FloatBuffer(total)
+        probabilities = pool.take(total)
+    }
+
+    /// Every buffer of the tape, to give back to its pool.
+    var buffers: [FloatBuffer] {
+        [normed, query, key, value, rotatedQuery, rotatedKey, attention, projected, middle, normedMiddle, gate, up, product, down,
+         probabilities]
     }
 
     /// Bytes of activations a tape holds for `rows` tokens in sequences of `lengths`.

@@ -26,8 +26,9 @@ final class ModelOptimizer: @unchecked Sendable {
         moments.reduce(0) { $0 + ($1.map { 8 * $0.m.count } ?? 0) } + 4 * (rowM.count + rowV.count)
     }
 
-    /// Applies one AdamW step with `gradients` at learning rate `rate`.
-    func apply(_ gradients: Gradients, to weights: TrainableWeights, rate: Float) {
+    /// Applies one AdamW step with `gradients` times `gradientScale` (clipping's factor) at learning
+    /// rate `rate`, and leaves `gradients` at zero for the next step.
+    func apply(_ gradients: Gradients, to weights: TrainableWeights, rate: Float, gradientScale: Float = 1) {
         step += 1
         let step = step, adamW = adamW
         for index in weights.tensors.indices {
@@ -37,7 +38,8 @@ final class ModelOptimizer: @unchecked Sendable {
             // Large tensors in parallel chunks (element-wise, so the result does not depend on the split).
             Parallel.forEachChunk(tensor.count, grain: 1 << 16) { r in
                 adamW.update(tensor.values + r.lowerBound, gradient: g + r.lowerBound, m: moment.m.pointer + r.lowerBound,
-                             v: moment.v.pointer + r.lowerBound, count: r.count, step: step, rate: rate, decays: tensor.decays)
+                             v: moment.v.pointer + r.lowerBound, count: r.count, step: step, rate: rate, decays: tensor.decays,
+                             gradientScale: gradientScale, consumesGradient: true)
             }
         }
         // The embedding table: every row decays; rows with moments then take their Adam step.
@@ -64,14 +66,17 @@ final class ModelOptimizer: @unchecked Sendable {
                 rowV.withUnsafeMutableBufferPointer { v in
                     guard let mp = m.baseAddress, let vp = v.baseAddress else { return }
                     for (row, slot) in rowSlots {
-                        var gradient: UnsafePointer<Float>?
-                        if let source = current[row], let base = gradientRows.baseAddress { gradient = base + source * h }
+                        var gradient: UnsafeMutablePointer<Float>?
+                        if let source = current[row], let base = gradientRows.baseAddress {
+                            gradient = UnsafeMutablePointer(mutating: base + source * h)
+                        }
                         noDecay.update(values + Int(row) * h, gradient: gradient, m: mp + slot * h, v: vp + slot * h,
-                                       count: h, step: step, rate: rate, decays: false)
+                                       count: h, step: step, rate: rate, decays: false, gradientScale: gradientScale)
                     }
                 }
             }
         }
+        gradients.clearEmbeddingRows()
     }
 
     /// Restores state saved by a checkpoint.

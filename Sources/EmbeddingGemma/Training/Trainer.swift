@@ -139,6 +139,8 @@ public final class Trainer: @unchecked Sendable {
                       shouldStop: () -> Bool = { false }) throws(TrainingError) -> TrainingReport {
         let loss = RankingLoss(scale: options.scale, dimensions: options.matryoshkaDimensions)
         let gradients = Gradients(weights: weights)
+        let pool = BufferPool()
+        gradients.zero()
         let started = Date()
         var phases = [0.0, 0.0, 0.0]   // forward, backward, optimiser
         var outside = 0.0              // seconds in callbacks and checkpoints, not training
@@ -166,7 +168,8 @@ public final class Trainer: @unchecked Sendable {
                 var batchSequences: [[Int32]] = []
                 for column in 0..<columns { batchSequences += batch.map { sequences[$0][column] } }
                 tokens += batchSequences.reduce(0) { $0 + $1.count }
-                let pass = TrainingPass(weights: weights, rotary: rotary, sequences: batchSequences, activationBudget: activationBudget)
+                let pass = TrainingPass(weights: weights, rotary: rotary, sequences: batchSequences, activationBudget: activationBudget,
+                                        pool: pool)
                 let embeddings = try timed(0) { pass.forward() }
                 let b = batch.count
                 let result = loss.evaluate(anchors: Array(embeddings[0..<b]), positives: Array(embeddings[b..<(2 * b)]),
@@ -175,7 +178,6 @@ public final class Trainer: @unchecked Sendable {
                     if let checkpoint { try saveCheckpoint(to: checkpoint) }
                     throw .diverged(step: stepIndex + 1, loss: result.loss, checkpoint: checkpoint)
                 }
-                gradients.zero()
                 let norm = try timed(1) { () -> Double in
                     pass.backward(result.anchors + result.positives + result.negatives, into: gradients)
                     return gradients.norm
@@ -186,9 +188,9 @@ public final class Trainer: @unchecked Sendable {
                 }
                 // torch.nn.utils.clip_grad_norm_: scale by max / (norm + 1e-6), clamped to 1.
                 let coefficient = min(1, options.maxGradientNorm / (Float(norm) + 1e-6))
-                if coefficient < 1 { gradients.scale(by: coefficient) }
                 let rate = AdamW.learningRate(base: options.learningRate, step: stepIndex, total: total, warmup: warmup)
-                try timed(2) { optimizer.apply(gradients, to: weights, rate: rate) }
+                // The step reads each gradient once, scaled by clipping's factor, and leaves it at zero.
+                try timed(2) { optimizer.apply(gradients, to: weights, rate: rate, gradientScale: coefficient) }
                 lossSum += result.loss
                 lossCount += 1
                 stepsHere += 1

@@ -30,7 +30,10 @@ final class TrainingPass: @unchecked Sendable {
     /// `layerInputs[l]` is the input of layer `l`; the last is the encoder's output before the final norm.
     private var layerInputs: [FloatBuffer] = []
     private var tapes: [LayerTape] = []
+    /// The one tape reused layer after layer when tapes are not kept.
+    private var spareTape: LayerTape?
     private let keepsTapes: Bool
+    private let pool: BufferPool
     private var finalHidden = FloatBuffer(0)
     /// Inputs of each Dense projection, then the last projection's output.
     private var headValues: [FloatBuffer] = []
@@ -38,7 +41,8 @@ final class TrainingPass: @unchecked Sendable {
 
     /// Prepares a pass over `sequences` (each a non-empty list of valid token ids, at most the
     /// model's longest input).
-    init(weights: TrainableWeights, rotary: Rotary, sequences: [[Int32]], activationBudget: Int) {
+    init(weights: TrainableWeights, rotary: Rotary, sequences: [[Int32]], activationBudget: Int, pool: BufferPool = BufferPool()) {
+        self.pool = pool
         self.weights = weights
         config = weights.config
         self.rotary = rotary
@@ -90,7 +94,7 @@ final class TrainingPass: @unchecked Sendable {
         let n = tokens.count, h = config.hiddenSize
         let table = weights[weights.embedding].values
         let scale = Float(Double(h).squareRoot())
-        let first = FloatBuffer(n * h)
+        let first = pool.take(n * h)
         let tokens = tokens, x0 = first.pointer
         Parallel.forEachChunk(n, grain: 64) { range in
             for t in range {
@@ -100,18 +104,17 @@ final class TrainingPass: @unchecked Sendable {
         }
         layerInputs = [first]
         tapes = []
-        var reusable: LayerTape?
         for layer in weights.layers {
-            let tape = keepsTapes ? LayerTape(rows: n, lengths: lengths, config: config)
-                : (reusable ?? LayerTape(rows: n, lengths: lengths, config: config))
-            reusable = tape
-            let output = FloatBuffer(n * h)
+            let tape = keepsTapes ? LayerTape(rows: n, lengths: lengths, config: config, pool: pool)
+                : (spareTape ?? LayerTape(rows: n, lengths: lengths, config: config, pool: pool))
+            if !keepsTapes { spareTape = tape }
+            let output = pool.take(n * h)
             arithmetic(layer).forward(input: layerInputs[layerInputs.count - 1].pointer, tape: tape, output: output.pointer)
             layerInputs.append(output)
             if keepsTapes { tapes.append(tape) }
         }
         // Final norm, mean pooling, Dense projections, normalisation.
-        finalHidden = FloatBuffer(n * h)
+        finalHidden = pool.take(n * h)
         let last = layerInputs[layerInputs.count - 1].pointer, hidden = finalHidden.pointer
         let finalNorm = factors[weights.finalNorm]?.pointer ?? hidden
         let eps = config.rmsNormEps
@@ -194,38 +197,45 @@ final class TrainingPass: @unchecked Sendable {
             dy = next
         }
         // Mean pooling, then the final norm.
-        let dx = FloatBuffer(n * h)
+        let dx = pool.take(n * h)
         for (s, length) in lengths.enumerated() {
             let inverse = 1 / Float(max(length, 1))
             for t in starts[s]..<(starts[s] + length) {
                 for i in 0..<h { dx.pointer[t * h + i] = dy.pointer[s * h + i] * inverse }
             }
         }
-        let scratch = BackwardScratch(rows: n, config: config)
+        let scratch = BackwardScratch(rows: n, config: config, pool: pool)
         guard let lastLayer = weights.layers.last else { return }
         arithmetic(lastLayer).normBackward(input: layerInputs[layerInputs.count - 1].pointer, norm: weights.finalNorm,
                                            dy: dx.pointer, into: dx.pointer, accumulate: false, rows: n, width: h, gradients: gradients)
         // The layers in reverse, re-running a layer's forward first when its tape was not kept.
-        var reusable: LayerTape?
-        let discard = keepsTapes ? FloatBuffer(0) : FloatBuffer(n * h)
+        let discard = pool.take(keepsTapes ? 0 : n * h)
         for (index, layer) in weights.layers.enumerated().reversed() {
             let math = arithmetic(layer)
             let tape: LayerTape
             if keepsTapes {
                 tape = tapes[index]
             } else {
-                tape = reusable ?? LayerTape(rows: n, lengths: lengths, config: config)
-                reusable = tape
+                tape = spareTape ?? LayerTape(rows: n, lengths: lengths, config: config, pool: pool)
+                spareTape = tape
                 math.forward(input: layerInputs[index].pointer, tape: tape, output: discard.pointer)
             }
             math.backward(input: layerInputs[index].pointer, tape: tape, dOutput: dx.pointer, dInput: dx.pointer,
                           scratch: scratch, gradients: gradients)
-            if keepsTapes { tapes[index] = LayerTape(rows: 0, lengths: [], config: config) }
         }
         // Token embeddings: x0 = table[token] · √hidden.
         let scale = Float(Double(h).squareRoot())
         for t in 0..<n {
             gradients.addEmbedding(row: tokens[t], dx.pointer + t * h, factor: scale)
         }
+        // Every activation goes back to the pool for the next step.
+        var used = layerInputs + [finalHidden, dx, discard] + scratch.buffers
+        for tape in tapes { used += tape.buffers }
+        if let spareTape { used += spareTape.buffers }
+        spareTape = nil
+        tapes = []
+        layerInputs = []
+        finalHidden = FloatBuffer(0)
+        pool.give(used)
     }
 }
