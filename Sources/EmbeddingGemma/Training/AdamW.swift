@@ -77,16 +77,28 @@ public struct AdamW: Sendable, Hashable {
             }
             return
         }
-        for i in 0..<count {
-            let g = gradientScale == 1 ? gradient[i] : gradient[i] * gradientScale
-            if consumesGradient { gradient[i] = 0 }
-            parameters[i] *= decay
-            m[i] = beta1 * m[i] + (1 - beta1) * g
-            v[i] = beta2 * v[i] + (1 - beta2) * g * g
-            // torch: denom = sqrt(v) / sqrt(1 − β2ᵗ) + ε; p −= (lr / (1 − β1ᵗ)) · m / denom.
-            let denominator = v[i].squareRoot() / root2 + epsilon
-            parameters[i] -= stepSize * m[i] / denominator
+        // Two copies of one loop, so that neither branches per value (g · 1 is exact: unscaled is the same).
+        if consumesGradient {
+            for i in 0..<count {
+                let g = gradient[i] * gradientScale
+                gradient[i] = 0
+                Self.step(&parameters[i], &m[i], &v[i], g, decay, beta1, beta2, stepSize, root2, epsilon)
+            }
+        } else {
+            for i in 0..<count {
+                Self.step(&parameters[i], &m[i], &v[i], gradient[i] * gradientScale, decay, beta1, beta2, stepSize, root2, epsilon)
+            }
         }
+    }
+
+    /// One value's update, in torch's order: decay; moments; `p −= (lr / (1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + ε)`.
+    @inline(__always)
+    private static func step(_ p: inout Float, _ m: inout Float, _ v: inout Float, _ g: Float, _ decay: Float, _ beta1: Float,
+                             _ beta2: Float, _ stepSize: Float, _ root2: Float, _ epsilon: Float) {
+        p *= decay
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        p -= stepSize * m / (v.squareRoot() / root2 + epsilon)
     }
 
     /// The learning rate of step `step` (0-based) of `total`, with `warmup` warm-up steps: Hugging
