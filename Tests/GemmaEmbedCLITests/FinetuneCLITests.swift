@@ -24,7 +24,7 @@ struct FinetuneCLITests {
         }.joined(separator: "\n") + "\n"
     }
 
-    @Test("a run writes a model folder and a GGUF file that embed loads; retrieval metrics before and after")
+    @Test("a run writes a model folder and a GGUF file that other verbs load; retrieval metrics before and after")
     func finetuneAndUse() throws {
         let data = try Self.file("pairs.jsonl", Self.pairs(16))
         let output = ScratchDirectory("finetune-out").path + "/model"
@@ -40,6 +40,14 @@ struct FinetuneCLITests {
         #expect(embedded.status == 0, "\(embedded.stderr)")
         let base = try CLI.run(["embed", "--model", Self.folder, "--prompt", "query", "abc hi"])
         #expect(embedded.stdout.hasPrefix("{\"embedding\":[") && embedded.stdout != base.stdout)
+        // Other verbs take the fine-tune with --model too.
+        let labelled = try Self.file("labelled.jsonl", "{\"text\": \"abc abc\", \"label\": \"x\"}\n{\"text\": \"ab ab\", \"label\": \"x\"}\n"
+            + "{\"text\": \"hi hi\", \"label\": \"y\"}\n{\"text\": \"hi there\", \"label\": \"y\"}\n")
+        let classifier = try CLI.run(["classify", "train", "--examples", labelled, "--output", output + ".clf.json", "--model", output,
+                                      "--prompt", "query"])
+        #expect(classifier.status == 0, "\(classifier.stderr)")
+        let searched = try CLI.run(["similarity", "--model", output, "--query", "abc", "abc abc", "hi"])
+        #expect(searched.status == 0, "\(searched.stderr)")
         let fromGGUF = try CLI.run(["embed", "--model", gguf, "--prompt", "query", "abc hi"])
         #expect(fromGGUF.status == 0 && fromGGUF.stdout == embedded.stdout, "the GGUF file embeds as the folder: \(fromGGUF.stderr)")
         #expect(!FileManager.default.fileExists(atPath: output + ".checkpoint"), "the checkpoint is removed after a finished run")
