@@ -21,14 +21,7 @@ struct GemmaEncoder: Sendable {
 
     /// Loads the backbone weights of `file` and checks them against `config`.
     init(file: SafeTensorsFile, config: GemmaConfig) throws(EmbeddingGemmaError) {
-        let prefix: String
-        if file.tensors["embed_tokens.weight"] != nil {
-            prefix = ""
-        } else if file.tensors["model.embed_tokens.weight"] != nil {
-            prefix = "model."
-        } else {
-            throw .corruptModelFile(path: file.path, reason: "no embed_tokens.weight tensor: not a Gemma 3 text model")
-        }
+        let prefix = try Self.tensorPrefix(in: file)
         let table = try file.floats(prefix + "embed_tokens.weight", shape: [config.vocabSize, config.hiddenSize])
         var layers: [GemmaLayerWeights] = []
         for index in 0..<config.numHiddenLayers {
@@ -39,6 +32,14 @@ struct GemmaEncoder: Sendable {
                   layers: layers, finalNorm: FloatStorage(count: config.hiddenSize) { out in
                       for i in 0..<config.hiddenSize { out[i] = 1 + rawNorm.pointer[i] }
                   })
+    }
+
+    /// The prefix of the backbone's tensor names in `file`: none (sentence-transformers' folder) or
+    /// `model.` (a transformers checkpoint).
+    static func tensorPrefix(in file: SafeTensorsFile) throws(EmbeddingGemmaError) -> String {
+        if file.tensors["embed_tokens.weight"] != nil { return "" }
+        if file.tensors["model.embed_tokens.weight"] != nil { return "model." }
+        throw .corruptModelFile(path: file.path, reason: "no embed_tokens.weight tensor: not a Gemma 3 text model")
     }
 
     /// An encoder over weights already read and checked against `config`

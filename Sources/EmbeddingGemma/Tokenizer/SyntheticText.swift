@@ -20,7 +20,7 @@ enum SyntheticText {
     static func generate(tokenizer: GemmaTokenizer, count: Int, seed: UInt64 = 0x5EED) -> [String] {
         let pieces = tokenizer.ordinaryPieceIds()
         guard !pieces.isEmpty else { return [] }
-        var random = SplitMix64(state: seed)
+        var random = SplitMix64(seed: seed)
         // Inverse of the law's cumulative distribution, ln((rank + offset) / offset), normalised.
         let span = log((Double(pieces.count) + rankOffset) / rankOffset)
         return (0..<count).map { _ in
@@ -31,19 +31,6 @@ enum SyntheticText {
                 return Int(pieces[min(max(rank, 0), pieces.count - 1)])
             }
             return tokenizer.decode(ids, skipSpecialTokens: true)
-        }
-    }
-
-    /// Sebastiano Vigna's SplitMix64: a small, fast generator with a fixed sequence per seed.
-    struct SplitMix64 {
-        var state: UInt64
-
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
         }
     }
 }

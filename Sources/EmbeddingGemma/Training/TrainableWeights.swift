@@ -58,14 +58,7 @@ final class TrainableWeights: @unchecked Sendable {
         config = folder.config
         normalizes = folder.normalizes
         let file = try SafeTensorsFile(path: folder.path + "/model.safetensors")
-        let prefix: String
-        if file.tensors["embed_tokens.weight"] != nil {
-            prefix = ""
-        } else if file.tensors["model.embed_tokens.weight"] != nil {
-            prefix = "model."
-        } else {
-            throw .corruptModelFile(path: file.path, reason: "no embed_tokens.weight tensor: not a Gemma 3 text model")
-        }
+        let prefix = try GemmaEncoder.tensorPrefix(in: file)
         var tensors: [Tensor] = []
         func add(_ source: SafeTensorsFile, _ name: String, _ fileName: String, _ shape: [Int], _ role: Role) throws(EmbeddingGemmaError) -> Int {
             let storage = try source.floats(name, shape: shape)

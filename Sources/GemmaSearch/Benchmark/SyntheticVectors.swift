@@ -1,3 +1,4 @@
+import EmbeddingGemma
 /// Deterministic clustered unit vectors for benchmarks: `clusterSize` vectors around each of
 /// `count / clusterSize` random unit centroids (a centroid plus Gaussian noise of the same norm,
 /// so members of a cluster have cosines of about 0.5 with one another and near 0 with the rest —
@@ -57,22 +58,6 @@ public struct SyntheticVectors: Sendable {
     }
 }
 
-/// SplitMix64: a small, fast, well-mixed 64-bit generator for repeatable benchmark data.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 #if canImport(Glibc)
 import Glibc
