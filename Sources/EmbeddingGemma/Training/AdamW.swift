@@ -5,8 +5,11 @@ import Foundation
 /// trainer, which sentence-transformers' trainer uses: linear warm-up then linear decay
 /// (`get_linear_schedule_with_warmup`) and clipping of the gradients' global L2 norm.
 public struct AdamW: Sendable, Hashable {
+    /// Decay of the first moment (0.9).
     public var beta1: Float
+    /// Decay of the second moment (0.999).
     public var beta2: Float
+    /// Added to the second moment's root (1e-8).
     public var epsilon: Float
     /// Applied to tensors marked as decaying (weights; not norms or biases).
     public var weightDecay: Float

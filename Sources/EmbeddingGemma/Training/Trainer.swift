@@ -18,7 +18,9 @@ import Foundation
 /// A run is repeatable: the same model, examples, options and thread count give the same weights,
 /// and a run resumed from a checkpoint continues exactly as if it had not stopped.
 public final class Trainer: @unchecked Sendable {
+    /// How the run trains.
     public let options: TrainingOptions
+    /// The examples, in file order (batches take them in a seeded order).
     public let examples: [TrainingExample]
     /// The base model's folder and tokenizer.
     public let folder: ModelFolder

@@ -6,10 +6,14 @@ import Foundation
 
 /// One training example of the ranking loss: an anchor, its positive and optionally a hard negative.
 public struct TrainingExample: Sendable, Hashable, Codable {
+    /// The text that searches (a query, or a labelled text).
     public var anchor: String
+    /// The text it must find (its document, or another text of its label).
     public var positive: String
+    /// A text it must not find (a hard negative), if any.
     public var negative: String?
 
+    /// An example of the three texts.
     public init(anchor: String, positive: String, negative: String? = nil) {
         self.anchor = anchor
         self.positive = positive
@@ -35,9 +39,12 @@ public struct TrainingExample: Sendable, Hashable, Codable {
 
     /// A labelled text.
     public struct Labelled: Sendable, Hashable, Codable {
+        /// The text.
         public var text: String
+        /// Its class.
         public var label: String
 
+        /// A text with its label.
         public init(text: String, label: String) {
             self.text = text
             self.label = label

@@ -20,14 +20,17 @@ public struct TrainingOptions: Sendable, Hashable {
     public var weightDecay: Float
     /// The ranking loss's cosine multiplier.
     public var scale: Double
-    /// Prompt names or literals of the anchor, positive and negative texts.
+    /// Prompt of the anchor texts (a name of the model's prompts, a literal, or none).
     public var anchorPrompt: Prompt
+    /// Prompt of the positive texts.
     public var positivePrompt: Prompt
+    /// Prompt of the hard negatives (the positives' by default).
     public var negativePrompt: Prompt
     /// Bytes of layer activations the trainer may keep for the backward pass; above it each
     /// layer's forward is re-run during the backward pass (slower, far less memory).
     public var activationBudget: Int
 
+    /// Options with sentence-transformers' defaults unless given.
     public init(epochs: Int = 1, batchSize: Int = 32, learningRate: Float = 2e-5, warmupRatio: Double = 0.1,
                 matryoshkaDimensions: [Int]? = nil, seed: UInt64 = 0, maxGradientNorm: Float = 1, weightDecay: Float = 0.01,
                 scale: Double = 20, anchorPrompt: Prompt = .named("query"), positivePrompt: Prompt = .named("document"),
@@ -53,8 +56,9 @@ public struct TrainingOptions: Sendable, Hashable {
 
 /// Where a run is, reported after every step.
 public struct TrainingProgress: Sendable {
-    /// Steps done (1-based) and in all.
+    /// Steps done (the step just taken, 1-based).
     public var step: Int
+    /// Steps of the whole run.
     public var totalSteps: Int
     /// The current epoch (1-based).
     public var epoch: Int
@@ -63,24 +67,31 @@ public struct TrainingProgress: Sendable {
     /// Training tokens (every text of the batch, prompt and special tokens included) per second
     /// over the steps run by this process.
     public var tokensPerSecond: Double
-    /// Seconds since this process started training, and the estimate of what is left.
+    /// Seconds of training since this process started.
     public var elapsedSeconds: Double
+    /// The estimate of the seconds left, at this process's pace.
     public var remainingSeconds: Double
 }
 
 /// What a finished run did.
 public struct TrainingReport: Sendable {
+    /// Steps taken (a resumed run's included).
     public var steps: Int
+    /// Epochs of the run.
     public var epochs: Int
     /// Mean loss of each epoch's steps (of the steps this process ran, for a resumed epoch).
     public var epochLosses: [Double]
     /// Tokens trained on by this process, its seconds (training only: not evaluations between
     /// epochs or checkpoints), and their ratio.
     public var tokens: Int
+    /// Seconds of training (see ``tokens``).
     public var seconds: Double
+    /// ``tokens`` per ``seconds``.
     public var tokensPerSecond: Double
-    /// Seconds in the forward passes, the backward passes (with the gradient norm) and the optimiser.
+    /// Seconds in the forward passes.
     public var forwardSeconds: Double
+    /// Seconds in the backward passes (with the gradient norm).
     public var backwardSeconds: Double
+    /// Seconds in the optimiser's steps.
     public var optimizerSeconds: Double
 }

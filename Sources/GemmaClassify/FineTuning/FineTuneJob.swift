@@ -14,20 +14,26 @@ public struct FineTuneJob: Sendable {
         case labelled(path: String)
     }
 
+    /// The base model (nil: the default model).
     public var model: String?
+    /// The training examples.
     public var data: Data
+    /// How to train.
     public var options: TrainingOptions
     /// An evaluation file (pairs or labelled texts), nil for none.
     public var evaluation: String?
-    /// The output folder, whether it may be replaced, and its checkpoint folder.
+    /// The output folder.
     public var output: String
+    /// Whether an existing output folder may be replaced.
     public var overwrite: Bool
+    /// The checkpoint folder (`OUTPUT.checkpoint` by default).
     public var checkpoint: String
     /// Continue from the checkpoint.
     public var resume: Bool
     /// Also write a GGUF file of the result, encoded as `quantization`.
     public var gguf: (path: String, quantization: QuantizationType)?
 
+    /// A job; nothing runs until ``run(events:shouldStop:)``.
     public init(model: String?, data: Data, options: TrainingOptions, evaluation: String? = nil, output: String,
                 overwrite: Bool = false, checkpoint: String? = nil, resume: Bool = false,
                 gguf: (path: String, quantization: QuantizationType)? = nil) {
@@ -46,18 +52,23 @@ public struct FineTuneJob: Sendable {
     public enum Event: Sendable {
         /// Data read and model loaded: examples, steps in all, steps already done (resumed).
         case started(examples: Int, steps: Int, resumedAt: Int, keepsActivations: Bool)
+        /// A step was taken.
         case step(TrainingProgress)
         /// Metrics before training (epoch 0) or after an epoch.
         case evaluated(epoch: Int, metrics: [String: Double])
+        /// A file or folder was written.
         case saved(path: String)
     }
 
     /// What a finished job did.
     public struct Result: Sendable {
+        /// The trainer's report.
         public var report: TrainingReport
         /// Metrics by epoch (0: before training).
         public var metrics: [Int: [String: Double]]
+        /// The model folder written.
         public var output: String
+        /// The GGUF file written, if one was asked for.
         public var gguf: String?
     }
 
@@ -77,7 +88,7 @@ public struct FineTuneJob: Sendable {
             labelled = items
             examples = try TrainingExample.pairs(from: items, seed: options.seed)
         }
-        let evaluation = try evaluationFile.map { path throws(TrainingError) in
+        let evaluation = try self.evaluation.map { path throws(TrainingError) in
             try FineTuneEvaluation.read(path: path, training: labelled, options: options)
         }
         let trainer = try Trainer(modelPath: model, examples: examples, options: options)
@@ -126,5 +137,4 @@ public struct FineTuneJob: Sendable {
         return Result(report: report, metrics: metrics, output: output, gguf: written)
     }
 
-    private var evaluationFile: String? { evaluation }
 }
