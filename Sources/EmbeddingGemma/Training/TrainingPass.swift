@@ -116,7 +116,7 @@ final class TrainingPass: @unchecked Sendable {
         // Final norm, mean pooling, Dense projections, normalisation.
         finalHidden = pool.take(n * h)
         let last = layerInputs[layerInputs.count - 1].pointer, hidden = finalHidden.pointer
-        let finalNorm = factors[weights.finalNorm]?.pointer ?? hidden
+        guard let finalNorm = factors[weights.finalNorm]?.pointer else { preconditionFailure("the final norm has no factor") }
         let eps = config.rmsNormEps
         Parallel.forEachChunk(n, grain: 32) { r in
             Kernels.rmsNorm(last + r.lowerBound * h, into: hidden + r.lowerBound * h, rows: r.count, width: h, scale: finalNorm, eps: eps)
