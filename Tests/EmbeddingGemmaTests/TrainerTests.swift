@@ -57,6 +57,16 @@ struct TrainerTests {
         }
     }
 
+    @Test("an epoch is ceil(examples / batch) steps even when duplicate texts force extra batches")
+    func stepsPerEpoch() throws {
+        // Every second example shares its positive: a batch of 4 holds at most 2 of the 4 that share one.
+        let examples = (0..<12).map { TrainingExample(anchor: "a \($0)", positive: $0 % 2 == 0 ? "ab hi" : "b \($0)") }
+        let batches = NoDuplicatesBatches(texts: examples.map { [$0.anchor, $0.positive] }, batchSize: 4, seed: 0).batches
+        #expect(batches.count > 3, "the sampler defers clashing examples")
+        let trainer = try Trainer(modelPath: Self.folder, examples: examples, options: Self.options(epochs: 2))
+        #expect(trainer.totalSteps == 6)
+    }
+
     @Test("a run stopped and resumed from its checkpoint ends with the same weights")
     func resumeIsExact() throws {
         let examples = Self.examples(12)

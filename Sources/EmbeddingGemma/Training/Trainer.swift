@@ -86,8 +86,13 @@ public final class Trainer: @unchecked Sendable {
         }
         self.sequences = sequences
         let texts = examples.map { [$0.anchor, $0.positive] + ($0.negative.map { [$0] } ?? []) }
+        // An epoch is ceil(examples / batch size) steps, as sentence-transformers' trainer counts it: when
+        // the no-duplicate sampler has to defer clashing examples and so makes more, smaller batches, the
+        // ones past that count are not trained on in that epoch (another epoch's order takes them).
+        let stepsPerEpoch = (examples.count + options.batchSize - 1) / options.batchSize
         schedule = (0..<options.epochs).map { epoch in
-            NoDuplicatesBatches(texts: texts, batchSize: options.batchSize, seed: options.seed &+ UInt64(epoch)).batches
+            Array(NoDuplicatesBatches(texts: texts, batchSize: options.batchSize, seed: options.seed &+ UInt64(epoch))
+                .batches.prefix(stepsPerEpoch))
         }
         activationBudget = try Self.checkMemory(config: folder.config, sequences: sequences, schedule: schedule, options: options)
         var largest: [Int] = []
