@@ -28,8 +28,7 @@ export EMBEDDINGGEMMA_REQUIRE_REFERENCE=1
 swift test -c release "$@"
 # A fine-tuned folder loads in sentence-transformers and gives gemma-embed's embeddings (cosine ≥ 0.99999).
 bin="$(swift build -c release --show-bin-path)/gemma-embed"
-head -96 ../shared/classify-eval/train.jsonl > "$reference_dir/labelled.jsonl"
-"$bin" finetune --labelled "$reference_dir/labelled.jsonl" --output "$reference_dir/finetuned" --batch-size 16 --learning-rate 1e-4
+"$bin" finetune --pairs "$reference_dir/gradient-pairs.jsonl" --output "$reference_dir/finetuned" --batch-size 16 --learning-rate 1e-4
 scripts/check-finetuned.py "$reference_dir/finetuned" --binary "$bin"
 # Not run here yet: the PostgreSQL outage tests (GEMMA_TEST_POSTGRES_OUTAGES=1: the database stopped
 # and restarted under an indexer and under two server replicas). They pass on a quiet machine and with
