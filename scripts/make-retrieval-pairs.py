@@ -56,15 +56,13 @@ SEARCH_EVAL = os.path.join(os.path.dirname(os.path.dirname(HERE)), "shared", "se
 PREFIX = 200
 
 
-def read_jsonl(path):
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+sys.path.insert(0, HERE)
+import referencelib  # noqa: E402  (no environment needed: plain JSON)
+from referencelib import read_jsonl  # noqa: E402
 
 
 def write_jsonl(path, rows):
-    with open(path, "w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    referencelib.write_jsonl(path, rows)
     with open(path, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()
 
