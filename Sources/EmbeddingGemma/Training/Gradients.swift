@@ -92,18 +92,6 @@ final class Gradients: @unchecked Sendable {
         return total
     }
 
-    /// Multiplies every gradient by `factor`.
-    func scale(by factor: Float) {
-        for buffer in dense {
-            guard let buffer else { continue }
-            let values = buffer.pointer
-            Parallel.forEachChunk(buffer.count, grain: 1 << 16) { range in
-                for i in range { values[i] *= factor }
-            }
-        }
-        for i in embeddingValues.indices { embeddingValues[i] *= factor }
-    }
-
     /// Read access to the embedding gradient rows.
     func withEmbeddingValues<R>(_ body: (UnsafeBufferPointer<Float>) -> R) -> R {
         embeddingValues.withUnsafeBufferPointer(body)
