@@ -137,6 +137,16 @@ def test_keyboard(page):
     expect(page.locator("#hit-2")).to_be_focused()
     page.keyboard.press("/")
     expect(page.get_by_test_id("query")).to_be_focused()
+    # The dialog's close event is queued: a key handled before it runs (a loaded machine) has already
+    # moved the focus on, and the late event must not pull it back. Closing and focusing in one task
+    # puts the event after the focus change every time.
+    page.locator("#hit-2").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("preview-hit-line")).to_be_visible()
+    page.evaluate("() => { document.getElementById('preview').close(); document.getElementById('q').focus(); }")
+    expect(page.get_by_test_id("preview")).to_be_hidden()
+    page.wait_for_timeout(200)
+    expect(page.get_by_test_id("query")).to_be_focused()
 
 
 def test_ask_streams_the_answer_and_lists_sources(page):

@@ -485,6 +485,10 @@ extension WebAssets {
       });
       ui.preview.addEventListener('close', () => {
         previewSequence += 1;
+        // The close event is queued: a key pressed as the dialog closed (say "/") may already have
+        // moved the focus on, and that choice wins. Only a focus left nowhere goes back to the opener.
+        const active = document.activeElement;
+        if (active && active !== document.body && !ui.preview.contains(active)) return;
         if (previewOpener && previewOpener.isConnected) previewOpener.focus();
         else ui.q.focus();
       });
