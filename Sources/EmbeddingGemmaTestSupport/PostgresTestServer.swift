@@ -19,11 +19,6 @@ public struct PostgresTestServer: Sendable {
         return PostgresTestServer(folder: folder, url: url.trimmingCharacters(in: .whitespacesAndNewlines))
     }()
 
-    /// Whether the tests that stop and restart a database run: `GEMMA_TEST_POSTGRES_OUTAGES=1`.
-    /// Opt-in for now: on 2 cores in the middle of the whole suite, the store does not always
-    /// reconnect within the tests' bounds after the server restarts (issue 25 is open for it).
-    public static var outagesEnabled: Bool { ProcessInfo.processInfo.environment["GEMMA_TEST_POSTGRES_OUTAGES"] == "1" }
-
     /// Whether a missing server is a failure rather than a reason to skip.
     public static var required: Bool { ProcessInfo.processInfo.environment["EMBEDDINGGEMMA_REQUIRE_POSTGRES"] == "1" }
 

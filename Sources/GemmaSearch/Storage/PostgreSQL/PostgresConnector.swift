@@ -9,61 +9,60 @@ import PostgresNIO
 ///
 /// The index's API is synchronous (it runs on the caller's thread, off the cooperative pool: the
 /// server calls it from a dispatch queue). Each call runs its async work in a task on the pool
-/// and waits on a semaphore for at most a deadline; the tasks run on threads of their own
-/// (``PostgresExecutor``), so callers waiting on the cooperative pool cannot starve them. Work that fails because the connection was
-/// lost (the server restarting, the network gone) is tried again on a new connection until the
-/// deadline; every write is a transaction that replaces whole files, so trying it again after a
-/// lost commit acknowledgement leaves the same rows.
+/// and waits on a semaphore for at most a deadline. Nothing on that path waits for Swift's
+/// cooperative threads or the global dispatch queue, which a loaded process can keep busy for
+/// minutes: the tasks run on threads of their own (``PostgresExecutor``), and deadlines and
+/// pauses are event-loop timers (``PostgresTimer``), not `Task.sleep`.
+///
+/// Work that fails because the connection was lost (the server restarting, the network gone) is
+/// tried again until the deadline; every write is a transaction that replaces whole files, so
+/// trying it again after a lost commit acknowledgement leaves the same rows. A pool that lost its
+/// connections is not asked again: postgres-nio's pool waits out a back-off between connection
+/// attempts, and that back-off is a `Task.sleep`. Instead each try first connects once on its own
+/// (a probe, bounded by an event-loop timer); once a probe gets in, a fresh pool replaces the old
+/// one and connects at once.
 final class PostgresConnector: Sendable {
     let location: PostgresLocation
-    /// The pool, its background task and its number (a pool that cannot connect is replaced).
+    /// One connection's configuration (TLS context made once): the store's first connection and the probes.
+    let connectionConfiguration: PostgresConnection.Configuration
+    private let clientConfiguration: PostgresClient.Configuration
+    /// The pool, its background task, its number and whether it lost its connections.
     private let pool: LockedValue<Pool>
-    /// How long one attempt waits for a connection from the pool before the pool is replaced
-    /// (at most; a call that waits less for the database waits as long for a connection).
+    /// How long one attempt waits for a connection from the pool, or for a probe to connect, before it
+    /// counts as failed (at most; a call that waits less for the database waits as long for a connection).
     static let leaseTimeout: Duration = .seconds(5)
+    /// How long a replaced pool is kept before it is closed: queries still running on it finish.
+    static let retirement: Duration = .seconds(30)
+    private static let logger = Logger(label: "GemmaSearch.postgres")
+    private static let quiet = Logger(label: "GemmaSearch.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
 
     private struct Pool: Sendable {
         var client: PostgresClient
         var running: Task<Void, Never>
         var number: Int
-        var started: ContinuousClock.Instant
+        /// A call lost its connection on this pool, or got none: the next one probes first.
+        var failed = false
     }
 
     init(location: PostgresLocation) throws(SearchError) {
         self.location = location
-        pool = LockedValue(try Self.makePool(location, number: 0))
+        connectionConfiguration = try location.connectionConfiguration()
+        clientConfiguration = try location.clientConfiguration()
+        pool = LockedValue(Self.makePool(clientConfiguration, number: 0))
     }
 
     deinit {
         pool.value.running.cancel()
     }
 
-    private static func makePool(_ location: PostgresLocation, number: Int) throws(SearchError) -> Pool {
-        let client = PostgresClient(configuration: try location.clientConfiguration(),
-                                    backgroundLogger: Logger(label: "GemmaSearch.postgres", factory: { _ in SwiftLogNoOpLogHandler() }))
-        return Pool(client: client, running: PostgresTasks.detached { await client.run() }, number: number, started: .now)
-    }
-
-    /// Replaces pool `number` (unless another caller already did, or it is younger than a second):
-    /// a fresh pool connects at once, where one that watched the server go away may wait out its
-    /// back-off.
-    /// Replaces pool `number` (unless another caller already did, or it is younger than a second):
-    /// a fresh pool connects at once, where one that watched the server go away may wait out its
-    /// back-off. The old pool is closed (its queued leases fail and are tried again on the new one).
-    private func replacePool(_ number: Int) {
-        var retired: Task<Void, Never>?
-        pool.update { current in
-            guard current.number == number, current.started.duration(to: .now) > .seconds(1),
-                  let fresh = try? Self.makePool(location, number: number + 1) else { return }
-            retired = current.running
-            current = fresh
-        }
-        retired?.cancel()
+    private static func makePool(_ configuration: PostgresClient.Configuration, number: Int) -> Pool {
+        let client = PostgresClient(configuration: configuration, backgroundLogger: quiet)
+        return Pool(client: client, running: PostgresTasks.detached { await client.run() }, number: number)
     }
 
     /// Runs `work` on a connection from the pool and waits for it. A lost connection, or none
-    /// within ``leaseTimeout``, is tried again (on a new pool) until `wait` has passed; the call
-    /// gives up `grace` later (a query finishing).
+    /// within ``leaseTimeout``, is tried again (after a probe, on a fresh pool) until `wait` has
+    /// passed; the call gives up `grace` later (a query finishing).
     func run<T: Sendable>(wait: Duration? = nil, grace: Duration = .seconds(2),
                           _ work: @escaping @Sendable (PostgresConnection) async throws -> T) throws(SearchError) -> T {
         let wait = wait ?? location.wait
@@ -76,20 +75,26 @@ final class PostgresConnector: Sendable {
             let deadline = ContinuousClock.now + wait
             var pause = Duration.milliseconds(100)
             while true {
-                let current = pool.value
+                var used: Int?
                 do {
+                    let current = try await usablePool(probingWithin: leaseTimeout)
+                    used = current.number
                     box.set(.success(try await Self.attempt(work, on: current.client, leaseTimeout: leaseTimeout)))
                     break
                 } catch {
                     let failure = Self.translate(error, location: location)
-                    if case .storeUnavailable(_, let reason) = failure { lastFailure.value = reason }
-                    guard case .storeUnavailable = failure, ContinuousClock.now + pause < deadline, !Task.isCancelled else {
+                    guard case .storeUnavailable(_, let reason) = failure else {
                         box.set(.failure(failure))
                         break
                     }
-                    replacePool(current.number)
-                    try? await Task.sleep(for: pause)
-                    pause = min(pause * 2, .seconds(2))
+                    lastFailure.value = reason
+                    if let used, !Self.isTransactionConflict(error) { poolFailed(used, reason: reason) }
+                    guard ContinuousClock.now + pause < deadline, !Task.isCancelled else {
+                        box.set(.failure(failure))
+                        break
+                    }
+                    await PostgresTimer.sleep(for: pause)
+                    pause = min(pause * 2, .seconds(1))
                 }
             }
             done.signal()
@@ -124,24 +129,86 @@ final class PostgresConnector: Sendable {
         return try result.get()
     }
 
-    /// One try: a connection leased within ``leaseTimeout`` (else ``LeaseTimeout``), then `work`
-    /// on it for as long as it takes. The lease runs in a task of its own, given up (cancelled)
-    /// when late: the pool may not notice a cancelled lease at once, and no one waits for it.
+    // MARK: The pool
+
+    /// The pool to lease from: the current one, or, when it lost its connections, a fresh one
+    /// once a probe shows that the database takes connections again (else the probe's error).
+    private func usablePool(probingWithin limit: Duration) async throws -> Pool {
+        let current = pool.value
+        guard current.failed else { return current }
+        try await probe(within: limit)
+        return replacePool(current.number)
+    }
+
+    /// Marks pool `number` as having lost its connections (unless it was replaced meanwhile).
+    private func poolFailed(_ number: Int, reason: String) {
+        pool.update { current in
+            guard current.number == number, !current.failed else { return }
+            current.failed = true
+            Self.logger.debug("PostgreSQL pool \(number) for \(location) lost its connections: \(reason)")
+        }
+    }
+
+    /// Replaces pool `number` by a fresh one (unless another call already did) and returns the
+    /// current pool. The old one is closed after ``retirement``: its queued leases fail at once
+    /// or time out and are tried again on the new pool; queries running on it may finish.
+    private func replacePool(_ number: Int) -> Pool {
+        var chosen: Pool?
+        var retired: Task<Void, Never>?
+        pool.update { current in
+            if current.number == number {
+                retired = current.running
+                current = Self.makePool(clientConfiguration, number: number + 1)
+                Self.logger.debug("PostgreSQL pool \(number + 1) for \(location) replaces pool \(number)")
+            }
+            chosen = current
+        }
+        if let retired { PostgresTimer.schedule(after: Self.retirement) { retired.cancel() } }
+        return chosen ?? pool.value
+    }
+
+    /// Connects once outside the pool, within `limit`, and closes the connection again. Throws
+    /// what stopped it: refused, the server starting up, a wrong password, or ``LeaseTimeout``.
+    /// Everything here runs on an event loop (the connection, its timeout, the result).
+    private func probe(within limit: Duration) async throws {
+        let loop = MultiThreadedEventLoopGroup.singleton.any()
+        let outcome = loop.makePromise(of: Void.self)
+        let timer = loop.scheduleTask(in: TimeAmount(limit)) { outcome.fail(LeaseTimeout()) }
+        PostgresConnection.connect(on: loop, configuration: connectionConfiguration, id: 0, logger: Self.quiet).whenComplete { result in
+            timer.cancel()
+            switch result {
+            case .success(let connection):
+                // Completing a promise a second time (after the timeout) does nothing.
+                outcome.succeed(())
+                connection.close().whenComplete { _ in }
+            case .failure(let error):
+                outcome.fail(error)
+            }
+        }
+        do {
+            try await outcome.futureResult.get()
+        } catch {
+            Self.logger.debug("PostgreSQL probe of \(location) failed: \(Self.translate(error, location: location))")
+            throw error
+        }
+    }
+
+    /// One try: a connection leased within `leaseTimeout` (else ``LeaseTimeout``), then `work`
+    /// on it for as long as it takes while the connection stays open (see ``whileOpen(_:_:)``).
+    /// The lease runs in a task of its own, given up (cancelled) when late: the pool may not
+    /// notice a cancelled lease at once, and no one waits for it.
     private static func attempt<T: Sendable>(_ work: @escaping @Sendable (PostgresConnection) async throws -> T,
                                              on client: PostgresClient, leaseTimeout: Duration) async throws -> T {
-        let race = LeaseRace()
+        let race = PostgresRace()
         let task = PostgresTasks.detachedThrowing { () async throws -> T in
             defer { _ = race.finish(true) }
             return try await client.withConnection { connection in
                 // Leased after the attempt was given up: leave the connection to the pool.
                 guard race.finish(true) else { throw CancellationError() }
-                return try await work(connection)
+                return try await whileOpen(connection) { try await work(connection) }
             }
         }
-        let timer = PostgresTasks.detached {
-            try? await Task.sleep(for: leaseTimeout)
-            _ = race.finish(false)
-        }
+        let timer = PostgresTimer.schedule(after: leaseTimeout) { _ = race.finish(false) }
         let inTime = await race.wait()
         timer.cancel()
         guard inTime else {
@@ -151,61 +218,35 @@ final class PostgresConnector: Sendable {
         return try await task.value
     }
 
-    /// No connection from the pool within ``leaseTimeout``.
+    /// Runs `work` on `connection` until it ends, or until the connection is found closed (looked
+    /// at every second; then ``ConnectionClosed``). postgres-nio can leave a query waiting forever
+    /// when the server closes the connection just as the query is sent (seen with the server
+    /// shutting down in the middle of a transaction); such work is given up (its task cancelled
+    /// and left behind) and the call tries again on a new connection.
+    private static func whileOpen<T: Sendable>(_ connection: PostgresConnection,
+                                               _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        let race = PostgresRace()
+        let task = PostgresTasks.detachedThrowing { () async throws -> T in
+            defer { _ = race.finish(true) }
+            return try await work()
+        }
+        let watch = MultiThreadedEventLoopGroup.singleton.any().scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+            if connection.isClosed { _ = race.finish(false) }
+        }
+        let ended = await race.wait()
+        watch.cancel()
+        guard ended else {
+            task.cancel()
+            throw ConnectionClosed()
+        }
+        return try await task.value
+    }
+
+    /// No connection from the pool, or none made by a probe, within ``leaseTimeout``.
     struct LeaseTimeout: Error {}
 
-    /// A failure as a ``SearchError``: a lost or refused connection is ``SearchError/storeUnavailable(location:reason:)``.
-    static func translate(_ error: any Error, location: PostgresLocation) -> SearchError {
-        if let error = error as? SearchError { return error }
-        // A transaction's error is the one that stopped it (begin, the work, or commit).
-        if let wrapped = error as? PostgresTransactionError,
-           let cause = wrapped.beginError ?? wrapped.closureError ?? wrapped.commitError {
-            return translate(cause, location: location)
-        }
-        let place = location.description
-        if let error = error as? PSQLError {
-            switch error.code {
-            case .server:
-                let state = error.serverInfo?[.sqlState] ?? ""
-                let message = error.serverInfo?[.message] ?? "\(error)"
-                // Tried again: class 08 (connection exceptions); 57P0x (shut down, crashed, starting up);
-                // 53300 (too many connections); 40001 and 40P01 (serialization failure, deadlock).
-                if state.hasPrefix("08") || state.hasPrefix("57P") || ["53300", "40001", "40P01"].contains(state) {
-                    return .storeUnavailable(location: place, reason: message)
-                }
-                // Not tried again: a wrong login or database stays wrong.
-                if state == "28P01" || state == "28000" {
-                    return .storage("PostgreSQL at \(place): \(message) (check the user and password in the URL, or PGPASSWORD)")
-                }
-                if state == "3D000" { return .storage("PostgreSQL at \(place): \(message); create it first (CREATE DATABASE)") }
-                return .storage("PostgreSQL at \(place): \(message) (SQLSTATE \(state))")
-            case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed, .queryCancelled:
-                return .storeUnavailable(location: place, reason: Self.reason(error))
-            case .sslUnsupported:
-                return .storage("PostgreSQL at \(place): the server does not offer TLS, which sslmode asks for")
-            default:
-                return .storage("PostgreSQL at \(place): \(Self.reason(error))")
-            }
-        }
-        if error is LeaseTimeout {
-            return .storeUnavailable(location: place, reason: "no connection to \(location.endpoint)")
-        }
-        if error is CancellationError { return .storeUnavailable(location: place, reason: "the request was cancelled") }
-        let text = "\(error)"
-        if text.contains("connectionCreationCircuitBreakerTripped") || text.contains("ConnectionPoolError") {
-            return .storeUnavailable(location: place, reason: "no connection could be made to \(location.endpoint)")
-        }
-        if error is IOError || error is NIOConnectionError || error is ChannelError {
-            return .storeUnavailable(location: place, reason: "cannot connect to \(location.endpoint): \(text)")
-        }
-        return .storage("PostgreSQL at \(place): \(text)")
-    }
-
-    /// What went wrong underneath a client error (refused, timed out, closed).
-    private static func reason(_ error: PSQLError) -> String {
-        if let underlying = error.underlying { return "\(error.code): \(underlying)" }
-        return "\(error.code)"
-    }
+    /// The connection closed while work on it had not ended.
+    struct ConnectionClosed: Error {}
 }
 
 /// A value handed from the task to the waiting thread.
@@ -223,41 +264,5 @@ private final class ResultBox<T: Sendable>: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return result
-    }
-}
-
-/// Which came first: a connection (or the attempt's end), or the lease timeout.
-private final class LeaseRace: @unchecked Sendable {
-    private let lock = NSLock()
-    private var outcome: Bool?
-    private var waiter: CheckedContinuation<Bool, Never>?
-
-    /// Records the first outcome (true: leased or ended; false: timed out) and wakes the waiter;
-    /// returns whether this outcome was the first (a lease that lost to the timeout must not work).
-    func finish(_ value: Bool) -> Bool {
-        lock.lock()
-        guard outcome == nil else {
-            lock.unlock()
-            return false
-        }
-        outcome = value
-        let waiting = waiter
-        waiter = nil
-        lock.unlock()
-        waiting?.resume(returning: value)
-        return true
-    }
-
-    func wait() async -> Bool {
-        await withCheckedContinuation { continuation in
-            lock.lock()
-            if let outcome {
-                lock.unlock()
-                continuation.resume(returning: outcome)
-                return
-            }
-            waiter = continuation
-            lock.unlock()
-        }
     }
 }

@@ -29,7 +29,7 @@ final class PostgresIndexStore: IndexStore {
     ///   ``SearchError/indexNotFound(path:)`` for a database never set up when `create` is false.
     init(location: PostgresLocation, create: Bool) throws(SearchError) {
         connector = try PostgresConnector(location: location)
-        let configuration = try location.connectionConfiguration()
+        let configuration = connector.connectionConfiguration
         let logger = logger
         // One connection of its own, tried once: a wrong password or host is an error at once,
         // where the pool would keep trying.
