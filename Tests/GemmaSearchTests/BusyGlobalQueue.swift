@@ -23,7 +23,8 @@ final class BusyGlobalQueue: Sendable {
                 if sum < 0 { print(sum) }
             }
         }
-        for _ in 0..<jobs { _ = started.wait(timeout: .now() + 10) }
+        let deadline = DispatchTime.now() + 10
+        for _ in 0..<jobs { _ = started.wait(timeout: deadline) }
     }
 
     /// Stops the jobs and waits until they have ended.

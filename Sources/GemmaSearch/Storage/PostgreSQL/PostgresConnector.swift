@@ -20,7 +20,8 @@ import PostgresNIO
 /// connections is not asked again: postgres-nio's pool waits out a back-off between connection
 /// attempts, and that back-off is a `Task.sleep`. Instead each try first connects once on its own
 /// (a probe, bounded by an event-loop timer); once a probe gets in, a fresh pool replaces the old
-/// one and connects at once.
+/// one and connects at once. Work whose connection closes under it is given up and tried again
+/// (``whileOpen(_:_:)``).
 final class PostgresConnector: Sendable {
     let location: PostgresLocation
     /// One connection's configuration (TLS context made once): the store's first connection and the probes.
