@@ -19,6 +19,9 @@ struct PostgresReplicaTests {
         }
     }
 
+    /// Concurrent searches sent while the database is down.
+    static let crowd = 32
+
     static func paths(_ object: [String: Any]) -> [String] {
         (object["hits"] as? [[String: Any]] ?? []).compactMap { $0["path"] as? String }
     }
@@ -66,6 +69,19 @@ struct PostgresReplicaTests {
                 try await b.execute(uri: "/api/index", method: .get) { response in
                     #expect(response.status == .serviceUnavailable)
                 }
+                // Many clients at once while it is down: each waits its own wait=2 beside the others,
+                // not behind them (one after another, 32 searches would take over a minute on 2 cores).
+                let crowd = ContinuousClock.now
+                let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                    for _ in 0..<Self.crowd {
+                        group.addTask { try await Self.search(a, #"{"query": "abc hi", "k": 5}"#).status }
+                    }
+                    return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
+                }
+                let crowdSeconds = crowd.duration(to: .now) / .seconds(1)
+                print("PostgreSQL down: \(Self.crowd) concurrent searches answered 503 in \(String(format: "%.1f", crowdSeconds)) s")
+                #expect(statuses.count == Self.crowd && statuses.allSatisfy { $0 == .serviceUnavailable }, "\(statuses)")
+                #expect(crowdSeconds < 15, "concurrent searches wait side by side for the database")
                 try server.restart()
                 let back = ContinuousClock.now
                 let now = try indexer.search("abc hi", limit: 5).map(\.path)

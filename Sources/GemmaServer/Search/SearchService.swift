@@ -75,13 +75,9 @@ final class SearchService: Sendable {
         guard held else { throw APIError(.badRequest, "path \(path) holds no indexed files", param: "path") }
     }
 
-    /// Runs blocking index work on a global queue, off the server's event loops and cooperative threads.
+    /// Runs blocking index work on ``IndexThreads``, off the server's event loops and cooperative threads.
     static func offload<T: Sendable>(_ work: @escaping @Sendable () throws(SearchError) -> T) async throws(APIError) -> T {
-        let result: Result<T, SearchError> = await withCheckedContinuation { continuation in
-            DispatchQueue.global(qos: .userInitiated).async {
-                continuation.resume(returning: Result { () throws(SearchError) in try work() })
-            }
-        }
+        let result = await IndexThreads.run(work)
         switch result {
         case .success(let value): return value
         case .failure(let error): throw Self.apiError(error)

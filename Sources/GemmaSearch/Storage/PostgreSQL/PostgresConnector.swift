@@ -8,7 +8,7 @@ import PostgresNIO
 /// postgres-nio's connection pool behind the store's blocking calls.
 ///
 /// The index's API is synchronous (it runs on the caller's thread, off the cooperative pool: the
-/// server calls it from a dispatch queue). Each call runs its async work in a task on the pool
+/// server calls it from a thread pool of its own). Each call runs its async work in a task on the pool
 /// and waits on a semaphore for at most a deadline. Nothing on that path waits for Swift's
 /// cooperative threads or the global dispatch queue, which a loaded process can keep busy for
 /// minutes: the tasks run on threads of their own (``PostgresExecutor``), and deadlines and
