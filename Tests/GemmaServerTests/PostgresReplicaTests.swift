@@ -10,6 +10,10 @@ import Testing
 /// Two servers ("replicas") on one PostgreSQL index: the same answers, a write by an indexer
 /// seen by both at once, and a database that goes away: 503 with the reason, then answers again
 /// when it is back, without restarting the servers.
+///
+/// Its time limits are the servers', so `scripts/test.sh` runs it in a process of its own: inside the
+/// whole suite, the other tests' synchronous model work holds Swift's cooperative threads, which
+/// the in-process test client and these async steps need, for minutes at a time.
 @Suite("Search routes on a PostgreSQL index", .serialized)
 struct PostgresReplicaTests {
     static func search(_ client: some TestClientProtocol, _ body: String) async throws -> (status: HTTPResponse.Status, object: [String: Any]) {
@@ -81,7 +85,7 @@ struct PostgresReplicaTests {
                 let crowdSeconds = crowd.duration(to: .now) / .seconds(1)
                 print("PostgreSQL down: \(Self.crowd) concurrent searches answered 503 in \(String(format: "%.1f", crowdSeconds)) s")
                 #expect(statuses.count == Self.crowd && statuses.allSatisfy { $0 == .serviceUnavailable }, "\(statuses)")
-                #expect(crowdSeconds < 15, "concurrent searches wait side by side for the database")
+                #expect(crowdSeconds < 5, "concurrent searches wait side by side for the database (on the global dispatch queue: 9 s)")
                 try server.restart()
                 let back = ContinuousClock.now
                 let now = try indexer.search("abc hi", limit: 5).map(\.path)

@@ -1,4 +1,5 @@
 import GemmaSearch
+import NIOCore
 import NIOPosix
 
 /// The threads the server runs its blocking index calls on (searches, the index's status,
