@@ -18,33 +18,20 @@ final class ProgressBar {
 
     /// Redraws the line for `progress` (forced on the last update).
     func update(_ progress: UpdateProgress, final: Bool = false) {
-        guard enabled, final || progress.elapsed - lastDraw >= 0.2 || lastDraw < 0 else { return }
-        lastDraw = progress.elapsed
         let fraction = progress.bytesToProcess > 0 ? Double(progress.bytesProcessed) / Double(progress.bytesToProcess) : 1
-        let width = 24
-        let filled = min(width, Int(fraction * Double(width)))
-        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-        var line = "\r\u{1B}[2K\(bar) \(Int(fraction * 100))%  \(progress.filesProcessed)/\(progress.filesToProcess) files"
-        line += "  \(progress.chunksEmbedded) chunks  \(Int(progress.tokensPerSecond)) tokens/s"
-        if let remaining = progress.secondsRemaining, !final { line += "  ETA \(Self.duration(remaining))" }
-        OutputWriter.writeAll(Array(line.utf8), to: 2)
-        drawn = true
+        var text = "\(progress.filesProcessed)/\(progress.filesToProcess) files"
+        text += "  \(progress.chunksEmbedded) chunks  \(Int(progress.tokensPerSecond)) tokens/s"
+        if let remaining = progress.secondsRemaining, !final { text += "  ETA \(Self.duration(remaining))" }
+        update(fraction: fraction, text: text, elapsed: progress.elapsed, final: final)
     }
 
     /// Redraws the line for `done` of `total` texts embedded after `elapsed` seconds (forced on the last).
     func update(done: Int, total: Int, elapsed: Double, what: String) {
         let final = done >= total
-        guard enabled, final || elapsed - lastDraw >= 0.2 || lastDraw < 0 else { return }
-        lastDraw = elapsed
-        let fraction = total > 0 ? Double(done) / Double(total) : 1
-        let width = 24
-        let filled = min(width, Int(fraction * Double(width)))
-        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-        var line = "\r\u{1B}[2K\(bar) \(Int(fraction * 100))%  \(done)/\(total) \(what)"
-        if elapsed > 0 { line += "  \(Int(Double(done) / elapsed))/s" }
-        if done > 0, !final { line += "  ETA \(Self.duration(elapsed * Double(total - done) / Double(done)))" }
-        OutputWriter.writeAll(Array(line.utf8), to: 2)
-        drawn = true
+        var text = "\(done)/\(total) \(what)"
+        if elapsed > 0 { text += "  \(Int(Double(done) / elapsed))/s" }
+        if done > 0, !final { text += "  ETA \(Self.duration(elapsed * Double(total - done) / Double(done)))" }
+        update(fraction: total > 0 ? Double(done) / Double(total) : 1, text: text, elapsed: elapsed, final: final)
     }
 
     /// Redraws the line with a bar at `fraction` followed by `text` (forced when `final`).
