@@ -26,9 +26,14 @@ scripts/gradient-reference.py --pairs "$reference_dir/gradient-pairs.jsonl" --ou
 export GEMMA_GRADIENT_REFERENCE="$reference_dir/gradient-reference.safetensors" GEMMA_GRADIENT_PAIRS="$reference_dir/gradient-pairs.jsonl"
 export EMBEDDINGGEMMA_REQUIRE_REFERENCE=1
 # The replica test times servers through the in-process test client, which needs Swift's cooperative
-# threads: it runs in a process of its own, not beside the suite's CPU-bound model tests.
-swift test -c release --skip PostgresReplicaTests "$@"
-swift test -c release --skip-build --filter PostgresReplicaTests
+# threads: it runs in a process of its own, not beside the suite's CPU-bound model tests. Arguments
+# (a --filter, build options) go to one run of everything they select.
+if [ "$#" -eq 0 ]; then
+    swift test -c release --skip PostgresReplicaTests
+    swift test -c release --skip-build --filter PostgresReplicaTests
+else
+    swift test -c release "$@"
+fi
 # A fine-tuned folder loads in sentence-transformers and gives gemma-embed's embeddings (cosine ≥ 0.99999).
 bin="$(swift build -c release --show-bin-path)/gemma-embed"
 "$bin" finetune --pairs "$reference_dir/gradient-pairs.jsonl" --output "$reference_dir/finetuned" --batch-size 16 --learning-rate 1e-4

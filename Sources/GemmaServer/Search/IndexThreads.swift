@@ -21,10 +21,15 @@ enum IndexThreads {
         return pool
     }()
 
-    /// Runs `work` on one of the pool's threads and returns its result.
+    /// Runs `work` on one of the pool's threads and returns its result. Once queued, the work runs
+    /// even if the request is cancelled meanwhile (an index call is short, and the store's own
+    /// deadlines bound it).
     static func run<T: Sendable>(_ work: @escaping @Sendable () throws(SearchError) -> T) async -> Result<T, SearchError> {
+        let future = pool.runIfActive(eventLoop: MultiThreadedEventLoopGroup.singleton.any()) {
+            Result { () throws(SearchError) in try work() }
+        }
         do {
-            return try await pool.runIfActive { Result { () throws(SearchError) in try work() } }
+            return try await future.get()
         } catch {
             // Only a pool that was shut down refuses work, and this one never is.
             return .failure(.storage("the server's index threads are stopped: \(error)"))

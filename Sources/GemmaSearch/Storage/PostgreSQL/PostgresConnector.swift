@@ -32,7 +32,8 @@ final class PostgresConnector: Sendable {
     /// How long one attempt waits for a connection from the pool, or for a probe to connect, before it
     /// counts as failed (at most; a call that waits less for the database waits as long for a connection).
     static let leaseTimeout: Duration = .seconds(5)
-    /// How long a replaced pool is kept before it is closed: queries still running on it finish.
+    /// How long a replaced pool is kept before it is closed (with any connection still leased
+    /// from it): work running on it has this long to finish.
     static let retirement: Duration = .seconds(30)
     private static let logger = Logger(label: "GemmaSearch.postgres")
     private static let quiet = Logger(label: "GemmaSearch.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -43,6 +44,9 @@ final class PostgresConnector: Sendable {
         var number: Int
         /// A call lost its connection on this pool, or got none: the next one probes first.
         var failed = false
+        /// When a call last got a connection from it: a pool that hands out connections is busy,
+        /// not broken, when another call times out waiting for one.
+        var lastLeased: ContinuousClock.Instant?
     }
 
     init(location: PostgresLocation) throws(SearchError) {
@@ -77,10 +81,13 @@ final class PostgresConnector: Sendable {
             var pause = Duration.milliseconds(100)
             while true {
                 var used: Int?
+                let tried = ContinuousClock.now
                 do {
                     let current = try await usablePool(probingWithin: leaseTimeout)
                     used = current.number
-                    box.set(.success(try await Self.attempt(work, on: current.client, leaseTimeout: leaseTimeout)))
+                    let number = current.number
+                    box.set(.success(try await Self.attempt(work, on: current.client, leaseTimeout: leaseTimeout,
+                                                            leased: { [self] in recordLease(from: number) })))
                     break
                 } catch {
                     let failure = Self.translate(error, location: location)
@@ -89,12 +96,16 @@ final class PostgresConnector: Sendable {
                         break
                     }
                     lastFailure.value = reason
-                    if let used, !Self.isTransactionConflict(error) { poolFailed(used, reason: reason) }
-                    guard ContinuousClock.now + pause < deadline, !Task.isCancelled else {
+                    if let used, !Self.isTransactionConflict(error) {
+                        poolFailed(used, reason: reason, unlessLeasedSince: error is LeaseTimeout ? tried : nil)
+                    }
+                    let now = ContinuousClock.now
+                    guard now < deadline, !Task.isCancelled else {
                         box.set(.failure(failure))
                         break
                     }
-                    await PostgresTimer.sleep(for: pause)
+                    // The last pause ends at the deadline, and one more try follows it.
+                    await PostgresTimer.sleep(for: min(pause, now.duration(to: deadline)))
                     pause = min(pause * 2, .seconds(1))
                 }
             }
@@ -141,26 +152,37 @@ final class PostgresConnector: Sendable {
         return replacePool(current.number)
     }
 
-    /// Marks pool `number` as having lost its connections (unless it was replaced meanwhile).
-    private func poolFailed(_ number: Int, reason: String) {
+    /// Marks pool `number` as having lost its connections (unless it was replaced meanwhile, or,
+    /// with `since`, it handed a connection to another call after that instant: busy, not broken).
+    private func poolFailed(_ number: Int, reason: String, unlessLeasedSince since: ContinuousClock.Instant? = nil) {
         pool.update { current in
             guard current.number == number, !current.failed else { return }
+            if let since, let leased = current.lastLeased, leased > since { return }
             current.failed = true
             Self.logger.debug("PostgreSQL pool \(number) for \(location) lost its connections: \(reason)")
         }
     }
 
-    /// Replaces pool `number` by a fresh one (unless another call already did) and returns the
-    /// current pool. The old one is closed after ``retirement``: its queued leases fail at once
-    /// or time out and are tried again on the new pool; queries running on it may finish.
+    /// Records that pool `number` handed out a connection.
+    private func recordLease(from number: Int) {
+        pool.update { current in
+            if current.number == number { current.lastLeased = .now }
+        }
+    }
+
+    /// Replaces pool `number` by a fresh one (unless another call already did, and that one has
+    /// not failed since: a probe just got in) and returns the current pool. The old one is
+    /// closed after ``retirement``: leases still queued on it time out and are tried again on
+    /// the new pool; work running on it has until then to finish.
     private func replacePool(_ number: Int) -> Pool {
         var chosen: Pool?
         var retired: Task<Void, Never>?
         pool.update { current in
-            if current.number == number {
+            if current.number == number || current.failed {
                 retired = current.running
-                current = Self.makePool(clientConfiguration, number: number + 1)
-                Self.logger.debug("PostgreSQL pool \(number + 1) for \(location) replaces pool \(number)")
+                let old = current.number
+                current = Self.makePool(clientConfiguration, number: old + 1)
+                Self.logger.debug("PostgreSQL pool \(old + 1) for \(location) replaces pool \(old)")
             }
             chosen = current
         }
@@ -199,13 +221,15 @@ final class PostgresConnector: Sendable {
     /// The lease runs in a task of its own, given up (cancelled) when late: the pool may not
     /// notice a cancelled lease at once, and no one waits for it.
     private static func attempt<T: Sendable>(_ work: @escaping @Sendable (PostgresConnection) async throws -> T,
-                                             on client: PostgresClient, leaseTimeout: Duration) async throws -> T {
+                                             on client: PostgresClient, leaseTimeout: Duration,
+                                             leased: @escaping @Sendable () -> Void) async throws -> T {
         let race = PostgresRace()
         let task = PostgresTasks.detachedThrowing { () async throws -> T in
             defer { _ = race.finish(true) }
             return try await client.withConnection { connection in
                 // Leased after the attempt was given up: leave the connection to the pool.
                 guard race.finish(true) else { throw CancellationError() }
+                leased()
                 return try await whileOpen(connection) { try await work(connection) }
             }
         }
@@ -223,7 +247,8 @@ final class PostgresConnector: Sendable {
     /// at every second; then ``ConnectionClosed``). postgres-nio can leave a query waiting forever
     /// when the server closes the connection just as the query is sent (seen with the server
     /// shutting down in the middle of a transaction); such work is given up (its task cancelled
-    /// and left behind) and the call tries again on a new connection.
+    /// and left behind: one small task for each such query, on a connection that is gone) and the
+    /// call tries again on a new connection.
     private static func whileOpen<T: Sendable>(_ connection: PostgresConnection,
                                                _ work: @escaping @Sendable () async throws -> T) async throws -> T {
         let race = PostgresRace()
