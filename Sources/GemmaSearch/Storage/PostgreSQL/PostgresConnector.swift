@@ -223,24 +223,17 @@ final class PostgresConnector: Sendable {
     private static func attempt<T: Sendable>(_ work: @escaping @Sendable (PostgresConnection) async throws -> T,
                                              on client: PostgresClient, leaseTimeout: Duration,
                                              leased: @escaping @Sendable () -> Void) async throws -> T {
-        let race = PostgresRace()
-        let task = PostgresTasks.detachedThrowing { () async throws -> T in
-            defer { _ = race.finish(true) }
-            return try await client.withConnection { connection in
+        try await PostgresRace.run(lost: LeaseTimeout(), { race in
+            try await client.withConnection { connection in
                 // Leased after the attempt was given up: leave the connection to the pool.
                 guard race.finish(true) else { throw CancellationError() }
                 leased()
                 return try await whileOpen(connection) { try await work(connection) }
             }
-        }
-        let timer = PostgresTimer.schedule(after: leaseTimeout) { _ = race.finish(false) }
-        let inTime = await race.wait()
-        timer.cancel()
-        guard inTime else {
-            task.cancel()
-            throw LeaseTimeout()
-        }
-        return try await task.value
+        }, giveUp: { race in
+            let timer = PostgresTimer.schedule(after: leaseTimeout) { _ = race.finish(false) }
+            return { timer.cancel() }
+        })
     }
 
     /// Runs `work` on `connection` until it ends, or until the connection is found closed (looked
@@ -251,21 +244,12 @@ final class PostgresConnector: Sendable {
     /// call tries again on a new connection.
     private static func whileOpen<T: Sendable>(_ connection: PostgresConnection,
                                                _ work: @escaping @Sendable () async throws -> T) async throws -> T {
-        let race = PostgresRace()
-        let task = PostgresTasks.detachedThrowing { () async throws -> T in
-            defer { _ = race.finish(true) }
-            return try await work()
-        }
-        let watch = MultiThreadedEventLoopGroup.singleton.any().scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
-            if connection.isClosed { _ = race.finish(false) }
-        }
-        let ended = await race.wait()
-        watch.cancel()
-        guard ended else {
-            task.cancel()
-            throw ConnectionClosed()
-        }
-        return try await task.value
+        try await PostgresRace.run(lost: ConnectionClosed(), { _ in try await work() }, giveUp: { race in
+            let watch = MultiThreadedEventLoopGroup.singleton.any().scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+                if connection.isClosed { _ = race.finish(false) }
+            }
+            return { watch.cancel() }
+        })
     }
 
     /// No connection from the pool, or none made by a probe, within ``leaseTimeout``.

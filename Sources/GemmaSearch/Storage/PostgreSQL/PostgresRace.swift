@@ -36,4 +36,25 @@ final class PostgresRace: @unchecked Sendable {
             lock.unlock()
         }
     }
+
+    /// Runs `work` in a task of its own against what gives up on it: `work` is handed the race
+    /// and wins it when it ends (or earlier, by finishing it itself); `giveUp` is started with the
+    /// race, finishes it with false when it gives up, and returns how to stop it. When `work` loses,
+    /// its task is cancelled and left behind, and `lost` is thrown.
+    static func run<T: Sendable>(lost: some Error, _ work: @escaping @Sendable (PostgresRace) async throws -> T,
+                                 giveUp: (PostgresRace) -> () -> Void) async throws -> T {
+        let race = PostgresRace()
+        let task = PostgresTasks.detachedThrowing { () async throws -> T in
+            defer { _ = race.finish(true) }
+            return try await work(race)
+        }
+        let stop = giveUp(race)
+        let won = await race.wait()
+        stop()
+        guard won else {
+            task.cancel()
+            throw lost
+        }
+        return try await task.value
+    }
 }
